@@ -1,0 +1,66 @@
+// ApiError: the only error class services throw; rendered as PocketBase's {status, message, data}.
+
+export interface FieldError {
+  code: string
+  message: string
+  params?: Record<string, unknown>
+}
+
+/** Per-field errors, possibly nested (e.g. collection `fields.0.name`). */
+export type ErrorData = { [key: string]: FieldError | ErrorData }
+
+export type ApiStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503
+
+const DEFAULT_MESSAGES: Record<number, string> = {
+  400: 'Something went wrong while processing your request.',
+  401: 'Missing or invalid authentication.',
+  403: 'You are not allowed to perform this request.',
+  404: "The requested resource wasn't found.",
+  409: 'The request conflicts with the current state.',
+  413: 'Request entity too large.',
+  415: 'Unsupported media type.',
+  429: 'Too Many Requests.',
+  500: 'Something went wrong while processing your request.',
+  503: 'Service temporarily unavailable.',
+}
+
+export class ApiError extends Error {
+  readonly status: ApiStatus
+  readonly data: ErrorData
+
+  constructor(status: ApiStatus, message?: string, data: ErrorData = {}, options?: { cause?: unknown }) {
+    super(sentenize(message || DEFAULT_MESSAGES[status] || DEFAULT_MESSAGES[400]), options)
+    this.name = 'ApiError'
+    this.status = status
+    this.data = data
+  }
+
+  toJSON() {
+    return { status: this.status, message: this.message, data: this.data }
+  }
+}
+
+/** PocketBase upper-cases the first letter and ends messages with a period. */
+export function sentenize(text: string): string {
+  const t = text.trim()
+  if (!t) return t
+  const first = t[0].toUpperCase() + t.slice(1)
+  return /[.!?]$/.test(first) ? first : first + '.'
+}
+
+export const badRequest = (message?: string, data: ErrorData = {}, cause?: unknown) =>
+  new ApiError(400, message, data, { cause })
+export const unauthorized = (message?: string) => new ApiError(401, message)
+export const forbidden = (message?: string) => new ApiError(403, message)
+export const notFound = (message?: string) => new ApiError(404, message)
+export const tooLarge = (message?: string) => new ApiError(413, message)
+
+export const superusersOnly = () => forbidden('Only superusers can perform this action.')
+
+export function fieldError(code: string, message: string, params?: Record<string, unknown>): FieldError {
+  return params ? { code, message, params } : { code, message }
+}
+
+export function hasErrors(data: ErrorData): boolean {
+  return Object.keys(data).length > 0
+}

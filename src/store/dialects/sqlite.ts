@@ -1,0 +1,39 @@
+// SQLite spelling of the SqlDialect contract.
+import { sql, type Sql } from '../sql.ts'
+import type { ColumnKind, SqlDialect } from './types.ts'
+
+const SAFE_IDENT = /^[A-Za-z_@][A-Za-z0-9_]*$/
+
+export function quoteIdentText(name: string): string {
+  if (!SAFE_IDENT.test(name)) throw new Error(`unsafe SQL identifier: ${JSON.stringify(name)}`)
+  return `"${name}"`
+}
+
+export const sqliteDialect: SqlDialect = {
+  name: 'sqlite',
+  ident: (name) => sql.raw(quoteIdentText(name)),
+  placeholder: () => '?',
+  like: (left, pattern, negate) =>
+    negate ? sql`${left} NOT LIKE ${pattern} ESCAPE '\\'` : sql`${left} LIKE ${pattern} ESCAPE '\\'`,
+  jsonEach: (arrayExpr, alias) =>
+    sql`json_each(CASE WHEN json_valid(${arrayExpr}) AND json_type(${arrayExpr}) = 'array' THEN ${arrayExpr} ELSE '[]' END) AS ${sql.raw(quoteIdentText(alias))}`,
+  jsonArrayLength: (arrayExpr) =>
+    sql`(CASE WHEN json_valid(${arrayExpr}) AND json_type(${arrayExpr}) = 'array' THEN json_array_length(${arrayExpr}) ELSE 0 END)`,
+  jsonExtract: (expr, path) => {
+    const p = '$' + path.map((seg) => (typeof seg === 'number' ? `[${seg}]` : `."${seg.replace(/["\\]/g, '')}"`)).join('')
+    return sql`(CASE WHEN json_valid(${expr}) THEN json_extract(${expr}, ${p}) ELSE NULL END)`
+  },
+  random: () => sql`RANDOM()`,
+  lower: (expr) => sql`LOWER(${expr})`,
+  isNot: (l, r) => sql`${l} IS NOT ${r}`,
+  is: (l, r) => sql`${l} IS ${r}`,
+  columnType: (kind: ColumnKind) =>
+    ({
+      text: "TEXT DEFAULT '' NOT NULL",
+      number: 'NUMERIC DEFAULT 0 NOT NULL',
+      bool: 'BOOLEAN DEFAULT FALSE NOT NULL',
+      json: 'JSON DEFAULT NULL',
+      jsonArray: "JSON DEFAULT '[]' NOT NULL",
+    })[kind],
+  bool: (v) => sql.raw(v ? '1' : '0'),
+}
