@@ -1,0 +1,72 @@
+// Password hashing (argon2id, PHC strings) with constant-cost handling of unknown identities.
+import { hash, verify, parseOptions, type Algorithm, type Options } from '@node-rs/argon2'
+
+/**
+ * OWASP Password Storage Cheat Sheet, argon2id option 2: m=19 MiB, t=2, p=1.
+ * `algorithm: 2` is Algorithm.Argon2id; the package exports it as an ambient const enum,
+ * which `isolatedModules` cannot inline, hence the literal.
+ */
+export const HASH_OPTIONS: Readonly<Options> = Object.freeze({
+  algorithm: 2 as Algorithm,
+  memoryCost: 19456,
+  timeCost: 2,
+  parallelism: 1,
+  outputLen: 32,
+})
+
+/**
+ * Upper bounds for parameters we are willing to *verify*. A stored hash with m=4 GiB or t=10^6
+ * (corrupted row, hostile import) would otherwise turn one login into a memory/CPU bomb.
+ */
+const MAX_VERIFY = { memoryCost: 262144 /* 256 MiB */, timeCost: 16, parallelism: 8 }
+
+/**
+ * Fixed argon2id hash of a random, discarded secret, created with HASH_OPTIONS. Verifying against it
+ * costs the same as verifying a real user's hash, so "unknown identity" and "wrong password" are not
+ * distinguishable by response time. A constant (not computed at startup) keeps the first call cheap too;
+ * a unit test asserts its parameters still equal HASH_OPTIONS.
+ */
+export const DUMMY_HASH =
+  '$argon2id$v=19$m=19456,t=2,p=1$VAPJy5zgsa4KtgOBEvhT4Q$3WVuQYnJ/coWXUCfhMd82T7ysCNJqWbA5L9K9nInWCE'
+
+/** Hashes `plain` with argon2id and a fresh random salt; returns the PHC string (`$argon2id$v=19$m=…`). */
+export async function hashPassword(plain: string): Promise<string> {
+  if (typeof plain !== 'string') throw new TypeError('password must be a string')
+  return hash(plain, HASH_OPTIONS)
+}
+
+/** True only if `hash` is a well-formed argon2 PHC string within sane cost bounds and matches `plain`. Never throws. */
+export async function verifyPassword(hashed: string, plain: string): Promise<boolean> {
+  if (typeof hashed !== 'string' || typeof plain !== 'string') return false
+  if (!hashed.startsWith('$argon2') || hashed.length > 512) return false
+  try {
+    const p = parseOptions(hashed)
+    if (p.memoryCost > MAX_VERIFY.memoryCost || p.timeCost > MAX_VERIFY.timeCost || p.parallelism > MAX_VERIFY.parallelism) {
+      return false
+    }
+    return await verify(hashed, plain)
+  } catch {
+    return false
+  }
+}
+
+/** Spends the same work as a real verification and discards the result (use when the identity is unknown). */
+export async function burnVerification(plain: string): Promise<void> {
+  await verifyPassword(DUMMY_HASH, typeof plain === 'string' ? plain : '')
+}
+
+/** True when a stored hash was made with other parameters than HASH_OPTIONS (rehash after a successful login). */
+export function needsRehash(hashed: string): boolean {
+  try {
+    const p = parseOptions(hashed)
+    return (
+      p.algorithm !== HASH_OPTIONS.algorithm ||
+      p.memoryCost !== HASH_OPTIONS.memoryCost ||
+      p.timeCost !== HASH_OPTIONS.timeCost ||
+      p.parallelism !== HASH_OPTIONS.parallelism ||
+      p.outputLen !== HASH_OPTIONS.outputLen
+    )
+  } catch {
+    return true
+  }
+}
