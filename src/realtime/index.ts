@@ -1,0 +1,11 @@
+// Public surface of the realtime layer: hub, SSE transport, topic parsing, brokers.
+export type { Authorizer, Broker, ChangeEvent, RealtimeClient, Topic, TopicOptions, Transport } from './types.ts'
+export { RealtimeHub, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_LIFETIME_MS, DEFAULT_MAX_PENDING } from './hub.ts'
+export type { RealtimeHubOptions } from './hub.ts'
+export type { CloseReason, Timers } from './client.ts'
+export { openSseStream, formatSseMessage, SSE_MAX_BUFFERED_BYTES } from './sse.ts'
+export type { SseOptions } from './sse.ts'
+export { parseTopic, parseSubscribeRequest, MAX_TOPICS, MAX_TOPIC_LENGTH, MAX_CLIENT_ID_LENGTH } from './topics.ts'
+export type { TopicParse, SubscribeRequest } from './topics.ts'
+export { MemoryBroker } from './brokers/memory.ts'
+export type { MemoryBrokerOptions } from './brokers/memory.ts'
