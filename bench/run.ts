@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { SCENARIOS } from './scenarios/index.ts';
 import { runLoad, type LoadConfig } from './lib/load.ts';
-import { memoryMb, killAll, tailLog } from './lib/proc.ts';
+import { memoryMb, killAll, removeTempDir, tailLog } from './lib/proc.ts';
 import { sanityCheck } from './lib/checks.ts';
 import { basaltAvailable, REPO_ROOT, startBaseline, startBasalt, type Target, type TargetName } from './lib/targets.ts';
 import { renderReport, type TargetResult } from './lib/report.ts';
@@ -73,10 +73,10 @@ async function benchTarget(name: TargetName): Promise<TargetResult> {
     if (t) log(`${name} server log tail:\n${tailLog(t.server.logFile)}`);
   } finally {
     if (t) await t.stop();
-    if (t && env.BENCH_KEEP !== '1') {
-      const { rmSync } = await import('node:fs');
-      rmSync(t.dir, { recursive: true, force: true });
-    } else if (t) log(`${name}: kept ${t.dir}`);
+    if (t) {
+      removeTempDir(t.dir);
+      if (env.BENCH_KEEP === '1') log(`${name}: kept ${t.dir}`);
+    }
   }
   return result;
 }

@@ -1,9 +1,21 @@
 // Child-process helpers: spawn servers in their own process group, wait for health, read RSS, clean up.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { openSync, readFileSync, readdirSync, closeSync } from 'node:fs';
+import { openSync, readFileSync, readdirSync, closeSync, rmSync } from 'node:fs';
 
 const children = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+
+/** Remove `dir` when the bench exits (also on Ctrl-C), unless BENCH_KEEP=1. */
+export function registerTempDir(dir: string): void {
+  installHooks();
+  tempDirs.add(dir);
+}
+
+export function removeTempDir(dir: string): void {
+  tempDirs.delete(dir);
+  if (process.env.BENCH_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
+}
 let hooksInstalled = false;
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -15,6 +27,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 export function killAll(): void {
   for (const c of children) killGroup(c, 'SIGKILL');
   children.clear();
+  for (const d of tempDirs) removeTempDir(d);
 }
 
 function installHooks(): void {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, runOnce, spawnServer, stopServer, waitHealthy, type Server } from './proc.ts';
+import { freePort, registerTempDir, runOnce, spawnServer, stopServer, tailLog, waitHealthy, type Server } from './proc.ts';
 import { apiOk, mapLimit } from './http.ts';
 import {
   makePosts, makeUsers, SUPERUSER_EMAIL, SUPERUSER_PASSWORD, USER_PASSWORD, type SeedPost, type SeedUser,
@@ -44,6 +44,7 @@ async function loginAll(url: string, users: SeedUser[]): Promise<BenchUser[]> {
 
 export async function startBaseline(): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-baseline-'));
+  registerTempDir(dir);
   const users = makeUsers();
   const posts = makePosts(users);
   const t0 = Date.now();
@@ -84,6 +85,7 @@ function postsCollection() {
 export async function startBasalt(): Promise<Target> {
   if (!basaltAvailable()) throw new Error(`${BASALT_BIN} does not exist yet`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-basalt-'));
+  registerTempDir(dir);
   const dataDir = join(dir, 'pb_data');
   await runOnce([BASALT_BIN, 'superuser', 'upsert', SUPERUSER_EMAIL, SUPERUSER_PASSWORD, `--dir=${dataDir}`], REPO_ROOT);
   const port = await freePort();
@@ -115,6 +117,7 @@ export async function startBasalt(): Promise<Target> {
     log(`basalt up on ${url} (pid ${server.pid}), seeded ${posts.length} posts via API in ${seedMs} ms`);
     return { name: 'basalt', url, server, dir, users: benchUsers, posts, seedMs, stop: () => stopServer(server) };
   } catch (e) {
+    log(`basalt setup failed; server log tail:\n${tailLog(server.logFile)}`);
     await stopServer(server);
     throw e;
   }
