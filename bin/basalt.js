@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// Basalt CLI entry: loads the TypeScript sources through tsx and runs the command line.
+import { register } from 'tsx/esm/api'
+
+register()
+const { main } = await import('../src/cli/main.ts')
+process.exitCode = await main(process.argv.slice(2))

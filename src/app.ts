@@ -1,0 +1,58 @@
+// createApp(config): picks adapters once, wires the services, returns the App that HTTP, CLI and tests share.
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Config } from './config.ts'
+import { systemClock, type Clock } from './core/clock.ts'
+import { CollectionService } from './core/collections/collection-service.ts'
+import { RecordService } from './core/records/record-service.ts'
+import { recordAuthorizer } from './core/records/realtime-authorizer.ts'
+import { AuthService } from './auth/auth-service.ts'
+import { LocalFileStorage } from './files/local-storage.ts'
+import type { FileStorage } from './files/storage.ts'
+import { MemoryBroker, RealtimeHub, type Broker } from './realtime/index.ts'
+import { SqliteStore } from './store/sqlite-store.ts'
+import { migrateSystemTables } from './store/migrations.ts'
+import type { Store } from './store/types.ts'
+
+export interface App {
+  config: Config
+  clock: Clock
+  store: Store
+  collections: CollectionService
+  records: RecordService
+  auth: AuthService
+  files: FileStorage
+  broker: Broker
+  hub: RealtimeHub
+  truncate(collection: string): Promise<void>
+  close(): Promise<void>
+}
+
+export async function createApp(config: Config, opts: { clock?: Clock } = {}): Promise<App> {
+  const clock = opts.clock ?? systemClock
+  fs.mkdirSync(config.dataDir, { recursive: true })
+  const store = new SqliteStore({ file: path.join(config.dataDir, 'data.db'), synchronous: config.sqliteSynchronous })
+  await store.transaction((tx) => migrateSystemTables(tx))
+  const collections = new CollectionService(store, clock)
+  await collections.init()
+  const files = new LocalFileStorage(path.join(config.dataDir, 'storage'))
+  const broker = new MemoryBroker()
+  const records = new RecordService({
+    store, collections, clock, files,
+    onCommitted: (events) => { for (const e of events) broker.publish(e).catch(() => {}) },
+  })
+  const auth = new AuthService({ store, collections, records, clock })
+  const hub = new RealtimeHub({ authorize: recordAuthorizer(records, collections) })
+  const unsubscribe = broker.subscribe((e) => { void hub.dispatch(e) })
+
+  return {
+    config, clock, store, collections, records, auth, files, broker, hub,
+    truncate: (name) => records.truncate(collections.get(name)),
+    async close() {
+      unsubscribe()
+      hub.closeAll()
+      await broker.close()
+      await store.close()
+    },
+  }
+}

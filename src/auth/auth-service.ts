@@ -1,0 +1,118 @@
+// AuthService: resolves request tokens to auth records, password login, token refresh, auth-methods.
+import type { Collection } from '../core/collections/types.ts'
+import type { CollectionService } from '../core/collections/collection-service.ts'
+import type { RecordService } from '../core/records/record-service.ts'
+import { loadRecord, rowToRecord } from '../core/records/record-io.ts'
+import type { ReadQuery } from '../core/records/list-query.ts'
+import { badRequest, forbidden, notFound, unauthorized } from '../core/errors.ts'
+import type { Clock } from '../core/clock.ts'
+import { sql } from '../store/sql.ts'
+import type { Store } from '../store/types.ts'
+import type { AuthInfo, RequestInfo } from '../rules/request-info.ts'
+import { burnVerification, verifyPassword } from './passwords.ts'
+import { peekClaims, signToken, verifyToken, type TokenType } from './tokens.ts'
+
+export interface AuthResponse { token: string; record: unknown; meta?: unknown }
+
+const MAX_IDENTITY_LENGTH = 255
+
+export class AuthService {
+  constructor(private readonly deps: { store: Store; collections: CollectionService; records: RecordService; clock: Clock }) {}
+
+  /** Token → auth record. Any invalid, expired or revoked token yields null (the request is a guest). */
+  async authenticate(token: string | null, allowedTypes: TokenType[] = ['auth']): Promise<AuthInfo | null> {
+    if (!token) return null
+    const claims = peekClaims(token)
+    if (!claims) return null
+    const c = this.deps.collections.find(claims.collectionId)
+    if (!c?.auth || c.id !== claims.collectionId) return null
+    const record = await loadRecord(this.deps.store, c, claims.id, this.deps.store.dialect)
+    if (!record) return null
+    const secret = tokenSecret(c, claims.type)
+    if (!secret) return null
+    const verified = await verifyToken(token, { tokenKey: String(record.tokenKey), secret, allowedTypes, now: this.deps.clock.now() })
+    return verified ? { collection: c, record } : null
+  }
+
+  async issueAuthToken(c: Collection, record: Record<string, unknown>, opts: { refreshable?: boolean; durationSeconds?: number } = {}): Promise<string> {
+    return signToken(
+      { type: 'auth', id: String(record.id), collectionId: c.id, refreshable: opts.refreshable ?? true },
+      { tokenKey: String(record.tokenKey), secret: c.auth!.authToken.secret, durationSeconds: opts.durationSeconds || c.auth!.authToken.duration, now: this.deps.clock.now() },
+    )
+  }
+
+  authCollection(idOrName: string): Collection {
+    const c = this.deps.collections.find(idOrName)
+    if (!c || c.type !== 'auth' || !c.auth) throw notFound('Missing or invalid auth collection context.')
+    return c
+  }
+
+  async authWithPassword(c: Collection, body: Record<string, unknown>, q: ReadQuery, info: RequestInfo): Promise<AuthResponse> {
+    if (!c.auth!.passwordAuth.enabled) throw forbidden('The collection is not configured to allow password authentication.')
+    const identity = body.identity, password = body.password, identityField = body.identityField
+    const errors: Record<string, { code: string; message: string }> = {}
+    if (typeof identity !== 'string' || !identity || identity.length > MAX_IDENTITY_LENGTH) errors.identity = { code: 'validation_required', message: 'Cannot be blank.' }
+    if (typeof password !== 'string' || !password || password.length > MAX_IDENTITY_LENGTH) errors.password = { code: 'validation_required', message: 'Cannot be blank.' }
+    const fields = c.auth!.passwordAuth.identityFields
+    if (identityField !== undefined && identityField !== '' && (typeof identityField !== 'string' || !fields.includes(identityField))) {
+      errors.identityField = { code: 'validation_in_invalid', message: 'Must be a valid value.' }
+    }
+    if (Object.keys(errors).length) throw badRequest('Something went wrong while processing your request.', errors)
+
+    const record = await this.findByIdentity(c, identity as string, identityField ? [identityField as string] : fields)
+    const ok = record ? await verifyPassword(String(record.password), password as string) : (await burnVerification(password as string), false)
+    if (!record || !ok) throw badRequest('Failed to authenticate.')
+    return this.respond(c, record, q, { ...info, context: 'password' })
+  }
+
+  async refresh(c: Collection, q: ReadQuery, info: RequestInfo, token: string | null): Promise<AuthResponse> {
+    if (!info.auth) throw unauthorized('The request requires valid record authorization token.')
+    if (info.auth.collection.id !== c.id) throw forbidden('The request requires valid record authorization token of this collection.')
+    const claims = token ? peekClaims(token) : null
+    const reuse = claims && claims.refreshable === false
+    return this.respond(c, info.auth.record, q, info, reuse ? token! : undefined)
+  }
+
+  /** Builds the auth response after checking the collection's authRule for this record. */
+  async respond(c: Collection, record: Record<string, unknown>, q: ReadQuery, info: RequestInfo, token?: string): Promise<AuthResponse> {
+    const asSelf: RequestInfo = { ...info, auth: { collection: c, record } }
+    const ctx = this.deps.records.readContext(asSelf)
+    if (!(await this.deps.records.passesRule(ctx, c, 'authRule', String(record.id)))) {
+      throw forbidden("The request doesn't satisfy the collection requirements to authenticate.")
+    }
+    const [exported] = await this.deps.records.present(ctx, c, [record], q, { alwaysEmail: true })
+    return { token: token ?? await this.issueAuthToken(c, record), record: exported }
+  }
+
+  authMethods(c: Collection): Record<string, unknown> {
+    const a = c.auth!
+    return {
+      password: { enabled: a.passwordAuth.enabled, identityFields: a.passwordAuth.identityFields },
+      oauth2: { enabled: false, providers: [] },
+      mfa: { enabled: a.mfa.enabled, duration: a.mfa.enabled ? a.mfa.duration : 0 },
+      otp: { enabled: a.otp.enabled, duration: a.otp.enabled ? a.otp.duration : 0 },
+      usernamePassword: a.passwordAuth.enabled && a.passwordAuth.identityFields.includes('username'),
+      emailPassword: a.passwordAuth.enabled && a.passwordAuth.identityFields.includes('email'),
+      authProviders: null,
+    }
+  }
+
+  private async findByIdentity(c: Collection, identity: string, fields: string[]) {
+    // Email first when the identity looks like one (PocketBase's order).
+    const ordered = [...fields].sort((a, b) => (a === 'email' ? -1 : b === 'email' ? 1 : 0))
+    for (const name of ordered) {
+      if (name === 'email' && !identity.includes('@')) continue
+      if (!c.fields.some((f) => f.name === name)) continue
+      const col = this.deps.store.dialect.ident(name)
+      const cond = name === 'email' ? sql`${col} = ${identity} COLLATE NOCASE` : sql`${col} = ${identity}`
+      const row = await this.deps.store.get(sql`SELECT * FROM ${this.deps.store.dialect.ident(c.name)} WHERE ${cond} LIMIT 1`)
+      if (row) return rowToRecord(c, row)
+    }
+    return undefined
+  }
+}
+
+function tokenSecret(c: Collection, type: TokenType): string | undefined {
+  const a = c.auth!
+  return ({ auth: a.authToken, file: a.fileToken, verification: a.verificationToken, passwordReset: a.passwordResetToken, emailChange: a.emailChangeToken })[type]?.secret
+}

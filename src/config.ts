@@ -1,0 +1,66 @@
+// Configuration: defaults <- environment <- CLI flags, validated once at startup.
+import path from 'node:path'
+
+export interface Config {
+  /** Host and port to listen on. */
+  host: string
+  port: number
+  /** Data directory (SQLite database and uploaded files). */
+  dataDir: string
+  /** Max JSON / urlencoded body in bytes. */
+  jsonBodyLimit: number
+  /** Max multipart body in bytes (uploads). */
+  multipartBodyLimit: number
+  /** SQLite durability: NORMAL survives process crashes; FULL also power loss. */
+  sqliteSynchronous: 'NORMAL' | 'FULL'
+  /** Log level for the HTTP server (pino levels) or 'silent'. */
+  logLevel: string
+  /** How long shutdown waits for in-flight requests before closing connections. */
+  shutdownGraceMs: number
+}
+
+export const DEFAULTS: Config = {
+  host: '127.0.0.1',
+  port: 8090,
+  dataDir: 'basalt_data',
+  jsonBodyLimit: 2 * 1024 * 1024,
+  multipartBodyLimit: 32 * 1024 * 1024,
+  sqliteSynchronous: 'NORMAL',
+  logLevel: 'info',
+  shutdownGraceMs: 10_000,
+}
+
+export class ConfigError extends Error {}
+
+function positiveInt(name: string, raw: string): number {
+  if (!/^\d+$/.test(raw) || Number(raw) <= 0) throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`)
+  return Number(raw)
+}
+
+export function parseHttpAddress(value: string): { host: string; port: number } {
+  const m = /^(.*):(\d{1,5})$/.exec(value)
+  if (!m || Number(m[2]) > 65535) throw new ConfigError(`--http must be HOST:PORT, got ${JSON.stringify(value)}`)
+  return { host: m[1].replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(m[2]) }
+}
+
+/** Environment overrides (BASALT_*). */
+export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
+  const out: Partial<Config> = {}
+  if (env.BASALT_HTTP) Object.assign(out, parseHttpAddress(env.BASALT_HTTP))
+  if (env.BASALT_DIR) out.dataDir = env.BASALT_DIR
+  if (env.BASALT_JSON_BODY_LIMIT) out.jsonBodyLimit = positiveInt('BASALT_JSON_BODY_LIMIT', env.BASALT_JSON_BODY_LIMIT)
+  if (env.BASALT_MULTIPART_BODY_LIMIT) out.multipartBodyLimit = positiveInt('BASALT_MULTIPART_BODY_LIMIT', env.BASALT_MULTIPART_BODY_LIMIT)
+  if (env.BASALT_SQLITE_SYNCHRONOUS) {
+    const v = env.BASALT_SQLITE_SYNCHRONOUS.toUpperCase()
+    if (v !== 'NORMAL' && v !== 'FULL') throw new ConfigError('BASALT_SQLITE_SYNCHRONOUS must be NORMAL or FULL')
+    out.sqliteSynchronous = v
+  }
+  if (env.BASALT_LOG_LEVEL) out.logLevel = env.BASALT_LOG_LEVEL
+  return out
+}
+
+export function resolveConfig(...layers: Partial<Config>[]): Config {
+  const cfg = Object.assign({}, DEFAULTS, ...layers) as Config
+  cfg.dataDir = path.resolve(cfg.dataDir)
+  return cfg
+}

@@ -1,0 +1,218 @@
+// CollectionService: the schema registry — load, create, update, delete collections and sync their tables.
+import { crc32 } from 'node:zlib'
+import { badRequest, hasErrors, notFound } from '../errors.ts'
+import { formatDate, type Clock } from '../clock.ts'
+import { sql } from '../../store/sql.ts'
+import type { Executor, Store } from '../../store/types.ts'
+import { alterCollectionTable, createCollectionTable, dropCollectionTable } from '../../store/schema-sync.ts'
+import { fieldKind, defaultFieldId } from './fields/index.ts'
+import { authSystemFields, defaultAuthOptions, idField, AUTH_SYSTEM_FIELD_NAMES } from './auth-defaults.ts'
+import { mergeAuthOptions } from './collection-json.ts'
+import { validateCollection } from './collection-validate.ts'
+import { superusersCollection, usersCollection } from './system-collections.ts'
+import { formatIndex, parseIndex } from './indexes.ts'
+import type { Collection, CollectionType, Field, RuleName, SchemaLookup } from './types.ts'
+
+const RULES: RuleName[] = ['listRule', 'viewRule', 'createRule', 'updateRule', 'deleteRule']
+
+interface CollectionRow {
+  id: string; system: number; type: string; name: string; fields: string; indexes: string
+  listRule: string | null; viewRule: string | null; createRule: string | null; updateRule: string | null
+  deleteRule: string | null; options: string; created: string; updated: string
+}
+
+export type SchemaChangeListener = (before: Collection | undefined, after: Collection | undefined) => void
+
+export class CollectionService implements SchemaLookup {
+  private byId = new Map<string, Collection>()
+  private byName = new Map<string, Collection>()
+  private listeners: SchemaChangeListener[] = []
+
+  constructor(private readonly store: Store, private readonly clock: Clock) {}
+
+  /** Loads the registry; creates the system collections on first start. */
+  async init(): Promise<void> {
+    await this.reload()
+    const now = this.clock.now()
+    for (const c of [superusersCollection(now), usersCollection(now)]) {
+      if (!this.byId.has(c.id)) await this.store.transaction((tx) => this.insert(tx, c))
+    }
+    await this.reload()
+  }
+
+  async reload(): Promise<void> {
+    const rows = await this.store.all<CollectionRow>(sql`SELECT * FROM "_collections" ORDER BY "created", "id"`)
+    this.byId.clear()
+    this.byName.clear()
+    for (const row of rows) this.cache(fromRow(row))
+  }
+
+  onChange(listener: SchemaChangeListener) { this.listeners.push(listener) }
+
+  find(idOrName: string): Collection | undefined {
+    return this.byId.get(idOrName) ?? this.byName.get(idOrName.toLowerCase())
+  }
+
+  all(): readonly Collection[] { return [...this.byId.values()] }
+
+  get(idOrName: string): Collection {
+    const c = this.find(idOrName)
+    if (!c) throw notFound()
+    return c
+  }
+
+  async create(input: Record<string, unknown>): Promise<Collection> {
+    const type = (input.type ?? 'base') as CollectionType
+    if (type !== 'base' && type !== 'auth') throw badRequest('Failed to create collection.', { type: { code: 'validation_in_invalid', message: 'Must be a valid value.' } })
+    const name = typeof input.name === 'string' ? input.name.trim() : ''
+    const now = formatDate(this.clock.now())
+    const c: Collection = {
+      id: typeof input.id === 'string' && input.id ? input.id : `pbc_${crc32(type + name)}`,
+      name, type, system: false,
+      fields: buildFields(input.fields, undefined, type),
+      indexes: normalizeIndexes(input.indexes, name),
+      listRule: null, viewRule: null, createRule: null, updateRule: null, deleteRule: null,
+      created: now, updated: now,
+    }
+    for (const r of RULES) if (r in input) c[r] = ruleValue(input[r])
+    if (type === 'auth') {
+      c.auth = mergeAuthOptions(defaultAuthOptions(), input)
+      ensureAuthIndexes(c)
+    }
+    const errors = validateCollection(c, undefined, this)
+    if (this.byId.has(c.id)) errors.id = { code: 'validation_not_unique', message: 'Value must be unique.' }
+    if (hasErrors(errors)) throw badRequest('Failed to create collection.', errors)
+    await this.store.transaction((tx) => this.insert(tx, c))
+    this.cache(c)
+    this.emit(undefined, c)
+    return c
+  }
+
+  async update(idOrName: string, input: Record<string, unknown>): Promise<Collection> {
+    const before = this.get(idOrName)
+    const c: Collection = structuredClone(before)
+    if (typeof input.name === 'string') c.name = input.name.trim()
+    if (typeof input.type === 'string') c.type = input.type as CollectionType
+    if ('fields' in input) c.fields = buildFields(input.fields, before, c.type)
+    if ('indexes' in input) c.indexes = normalizeIndexes(input.indexes, c.name)
+    for (const r of RULES) if (r in input) c[r] = ruleValue(input[r])
+    if (c.auth) {
+      c.auth = mergeAuthOptions(c.auth, input)
+      if (c.auth.authRule !== before.auth!.authRule) c.auth.authToken.secret = defaultAuthOptions().authToken.secret
+      ensureAuthIndexes(c)
+    }
+    // Index text follows a rename of the table.
+    c.indexes = c.indexes.map((t) => { const d = parseIndex(t); return typeof d === 'string' ? t : formatIndex(d, c.name) })
+    c.updated = formatDate(this.clock.now())
+    const errors = validateCollection(c, before, this)
+    if (hasErrors(errors)) throw badRequest('Failed to update collection.', errors)
+    await this.store.transaction(async (tx) => {
+      await alterCollectionTable(tx, before, c, this.store.dialect)
+      await tx.run(sql`UPDATE "_collections" SET "name" = ${c.name}, "fields" = ${JSON.stringify(c.fields)},
+        "indexes" = ${JSON.stringify(c.indexes)}, "listRule" = ${c.listRule}, "viewRule" = ${c.viewRule},
+        "createRule" = ${c.createRule}, "updateRule" = ${c.updateRule}, "deleteRule" = ${c.deleteRule},
+        "options" = ${JSON.stringify(c.auth ?? {})}, "updated" = ${c.updated} WHERE "id" = ${c.id}`)
+    })
+    this.uncache(before)
+    this.cache(c)
+    this.emit(before, c)
+    return c
+  }
+
+  async delete(idOrName: string): Promise<void> {
+    const c = this.get(idOrName)
+    if (c.system) throw badRequest('System collections cannot be deleted.')
+    const referencing = this.all().filter((o) => o.id !== c.id && o.fields.some((f) => f.type === 'relation' && f.collectionId === c.id))
+    if (referencing.length) {
+      throw badRequest(`The collection is referenced by ${referencing.map((o) => o.name).join(', ')} and cannot be deleted.`)
+    }
+    await this.store.transaction(async (tx) => {
+      await dropCollectionTable(tx, c, this.store.dialect)
+      await tx.run(sql`DELETE FROM "_collections" WHERE "id" = ${c.id}`)
+    })
+    this.uncache(c)
+    this.emit(c, undefined)
+  }
+
+  private async insert(tx: Executor, c: Collection) {
+    await tx.run(sql`INSERT INTO "_collections" ("id", "system", "type", "name", "fields", "indexes",
+      "listRule", "viewRule", "createRule", "updateRule", "deleteRule", "options", "created", "updated")
+      VALUES (${c.id}, ${c.system}, ${c.type}, ${c.name}, ${JSON.stringify(c.fields)}, ${JSON.stringify(c.indexes)},
+      ${c.listRule}, ${c.viewRule}, ${c.createRule}, ${c.updateRule}, ${c.deleteRule},
+      ${JSON.stringify(c.auth ?? {})}, ${c.created}, ${c.updated})`)
+    await createCollectionTable(tx, c, this.store.dialect)
+  }
+
+  private cache(c: Collection) {
+    this.byId.set(c.id, c)
+    this.byName.set(c.name.toLowerCase(), c)
+  }
+
+  private uncache(c: Collection) {
+    this.byId.delete(c.id)
+    this.byName.delete(c.name.toLowerCase())
+  }
+
+  private emit(before: Collection | undefined, after: Collection | undefined) {
+    for (const l of this.listeners) l(before, after)
+  }
+}
+
+function fromRow(row: CollectionRow): Collection {
+  const c: Collection = {
+    id: row.id, name: row.name, type: row.type as CollectionType, system: !!row.system,
+    fields: JSON.parse(row.fields), indexes: JSON.parse(row.indexes),
+    listRule: row.listRule, viewRule: row.viewRule, createRule: row.createRule,
+    updateRule: row.updateRule, deleteRule: row.deleteRule, created: row.created, updated: row.updated,
+  }
+  if (c.type === 'auth') c.auth = JSON.parse(row.options)
+  return c
+}
+
+function ruleValue(v: unknown): string | null {
+  return typeof v === 'string' ? v : null
+}
+
+function normalizeIndexes(input: unknown, table: string): string[] {
+  if (!Array.isArray(input)) return []
+  return input.map((t) => {
+    const d = typeof t === 'string' ? parseIndex(t) : 'invalid'
+    return typeof d === 'string' ? String(t) : formatIndex(d, table)
+  })
+}
+
+/** Builds the field list from client input, keeping ids of existing fields and the system fields. */
+function buildFields(input: unknown, before: Collection | undefined, type: CollectionType): Field[] {
+  const list = Array.isArray(input) ? input.filter((f) => f && typeof f === 'object') as Record<string, unknown>[] : []
+  const fields: Field[] = []
+  for (const raw of list) {
+    const kind = fieldKind(String(raw.type))
+    const name = typeof raw.name === 'string' ? raw.name : ''
+    const prev = before?.fields.find((f) => (raw.id && f.id === raw.id) || (!raw.id && f.name === name))
+    if (!kind) {
+      fields.push({ ...(raw as object), id: String(raw.id ?? ''), name, type: raw.type } as Field)
+      continue
+    }
+    const merged = { ...(prev ?? {}), ...raw, name } as Record<string, unknown>
+    merged.id = prev?.id ?? (typeof raw.id === 'string' && raw.id ? raw.id : defaultFieldId(kind.type, name))
+    merged.system = prev?.system ?? false
+    fields.push(kind.withDefaults(merged as never) as Field)
+  }
+  // The id field and auth system fields always exist, whatever the client sent.
+  if (!fields.some((f) => f.name === 'id')) fields.unshift(before?.fields.find((f) => f.name === 'id') ?? idField())
+  if (type === 'auth') {
+    for (const sys of authSystemFields()) {
+      if (!fields.some((f) => f.name === sys.name)) fields.push(before?.fields.find((f) => f.name === sys.name) ?? sys)
+    }
+  }
+  for (const f of fields) {
+    if (f.name === 'id' || (type === 'auth' && (AUTH_SYSTEM_FIELD_NAMES as readonly string[]).includes(f.name))) f.system = true
+  }
+  return fields
+}
+
+function ensureAuthIndexes(c: Collection) {
+  const has = (col: string) => c.indexes.some((t) => { const d = parseIndex(t); return typeof d !== 'string' && d.unique && d.columns.length === 1 && d.columns[0].name === col })
+  if (!has('tokenKey')) c.indexes.push(formatIndex({ unique: true, name: `idx_tokenKey_${c.id}`, table: c.name, columns: [{ name: 'tokenKey', collate: null, order: null }], where: null }))
+  if (!has('email')) c.indexes.push(formatIndex({ unique: true, name: `idx_email_${c.id}`, table: c.name, columns: [{ name: 'email', collate: 'NOCASE', order: null }], where: "email != ''" }))
+}

@@ -1,0 +1,94 @@
+// Request body parsing: bounded JSON, multipart with PocketBase's type inference and @jsonPayload.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { badRequest, tooLarge } from '../core/errors.ts'
+import type { RecordInput, UploadedFile } from '../core/records/input.ts'
+
+export const MAX_JSON_DEPTH = 64
+
+/** Rejects pathological nesting without recursion (a recursive walk is itself a stack-overflow risk). */
+export function assertJsonDepth(value: unknown, max = MAX_JSON_DEPTH): void {
+  const stack: [unknown, number][] = [[value, 1]]
+  while (stack.length) {
+    const [v, depth] = stack.pop()!
+    if (!v || typeof v !== 'object') continue
+    if (depth > max) throw badRequest(`The request body is nested too deeply (max ${max} levels).`)
+    for (const child of Object.values(v as object)) if (child && typeof child === 'object') stack.push([child, depth + 1])
+  }
+}
+
+const POISON_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+
+/** JSON.parse that drops prototype-polluting keys, so they can never reach an object merge. */
+export function safeJsonParse(text: string): unknown {
+  return JSON.parse(text, (key, value) => (POISON_KEYS.has(key) ? undefined : value))
+}
+
+/** PocketBase's multipart value inference: "true"/"false" → bool; canonical numbers → number. */
+export function inferFormValue(raw: string): unknown {
+  if (raw === 'true') return true
+  if (raw === 'false') return false
+  if (raw !== '' && /^-?\d+(\.\d+)?$/.test(raw) && String(Number(raw)) === raw) return Number(raw)
+  return raw
+}
+
+export function registerBodyParsers(app: FastifyInstance, jsonLimit: number) {
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: jsonLimit }, (_req, body, done) => {
+    const text = String(body)
+    if (text.trim() === '') return done(null, {})
+    try {
+      const parsed = safeJsonParse(text)
+      assertJsonDepth(parsed)
+      done(null, parsed)
+    } catch (err) {
+      done(err instanceof Error && 'status' in err ? err : badRequest('Invalid JSON body.'), undefined)
+    }
+  })
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: jsonLimit }, (_req, body, done) => {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of new URLSearchParams(String(body))) addValue(out, k, inferFormValue(v))
+    done(null, out)
+  })
+}
+
+function addValue(target: Record<string, unknown>, key: string, value: unknown) {
+  if (POISON_KEYS.has(key)) return
+  if (!(key in target)) target[key] = value
+  else if (Array.isArray(target[key])) (target[key] as unknown[]).push(value)
+  else target[key] = [target[key], value]
+}
+
+/** Reads a record-write body: JSON or multipart (files kept in memory, bounded by the body limit). */
+export async function readRecordInput(req: FastifyRequest): Promise<RecordInput> {
+  if (!req.isMultipart()) {
+    const body = req.body
+    if (body === undefined || body === null) return { body: {}, files: new Map() }
+    if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('The request body must be a JSON object.')
+    return { body: body as Record<string, unknown>, files: new Map() }
+  }
+  const body: Record<string, unknown> = {}
+  const payloads: unknown[] = []
+  const files = new Map<string, UploadedFile[]>()
+  try {
+    for await (const part of req.parts()) {
+      if (part.type === 'file') {
+        const data = await part.toBuffer()
+        if (!files.has(part.fieldname)) files.set(part.fieldname, [])
+        files.get(part.fieldname)!.push({ filename: part.filename || 'file', mimetype: part.mimetype, data })
+      } else if (part.fieldname === '@jsonPayload') {
+        try { payloads.push(safeJsonParse(String(part.value))) } catch { throw badRequest('Invalid @jsonPayload.') }
+      } else {
+        addValue(body, part.fieldname, inferFormValue(String(part.value)))
+      }
+    }
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_PARTS_LIMIT' || code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT') throw tooLarge()
+    throw err
+  }
+  for (const p of payloads) {
+    assertJsonDepth(p)
+    if (p && typeof p === 'object' && !Array.isArray(p)) Object.assign(body, p)
+  }
+  return { body, files }
+}

@@ -1,0 +1,36 @@
+// One error handler: ApiError → PocketBase's {status, message, data}; anything else → a 500 that leaks nothing.
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { ApiError } from '../core/errors.ts'
+
+function fromFastifyError(err: FastifyError): ApiError | null {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return new ApiError(413, 'Request entity too large.')
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError(400, 'Unsupported Content-Type.')
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return new ApiError(400, 'Invalid request body.')
+  }
+  if (err.statusCode === 413) return new ApiError(413, 'Request entity too large.')
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new ApiError(400, 'Invalid request.')
+  return null
+}
+
+export function registerErrorHandler(f: FastifyInstance) {
+  f.setErrorHandler((err: FastifyError, req, reply) => {
+    const api = err instanceof ApiError ? err : fromFastifyError(err)
+    if (api) {
+      if (api.status >= 500) req.log.error({ err: api.cause ?? api }, 'request failed')
+      return reply.status(api.status).send(api.toJSON())
+    }
+    req.log.error({ err }, 'unexpected error')
+    return reply.status(500).send(new ApiError(500).toJSON())
+  })
+  f.setNotFoundHandler((_req, reply) => {
+    reply.status(404).send(new ApiError(404).toJSON())
+  })
+}

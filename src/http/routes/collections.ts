@@ -1,0 +1,55 @@
+// Collection admin routes (superusers only): list, view, create, update, delete, truncate.
+import type { FastifyPluginAsync } from 'fastify'
+import type { App } from '../../app.ts'
+import { badRequest } from '../../core/errors.ts'
+import { collectionToJson } from '../../core/collections/collection-json.ts'
+import { parseListQuery } from '../../core/records/list-query.ts'
+import { pickFields, parseFields } from '../../core/records/fields-picker.ts'
+import { requireSuperuser } from '../context.ts'
+
+type Params = { collection: string }
+type Query = Record<string, string | undefined>
+
+function objectBody(raw: unknown): Record<string, unknown> {
+  if (raw && typeof raw === 'object' && !Array.isArray(raw)) return raw as Record<string, unknown>
+  throw badRequest('The request body must be a JSON object.')
+}
+
+export const collectionRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
+  f.addHook('preHandler', async (req) => requireSuperuser(req))
+  const pick = (q: Query, v: unknown) => pickFields(v, parseFields(q.fields))
+
+  f.get('/api/collections', async (req) => {
+    const q = parseListQuery(req.query as Query)
+    let all = app.collections.all().map(collectionToJson)
+    const filter = (req.query as Query).filter?.trim()
+    if (filter) {
+      // Collections are few: a small equality/contains filter on name/type/system is enough here.
+      const m = /^(name|type|id|system)\s*(=|~)\s*["'](.*)["']$/.exec(filter)
+      if (!m) throw badRequest('Unsupported collections filter.')
+      all = all.filter((c) => (m[2] === '=' ? String(c[m[1]]) === m[3] : String(c[m[1]]).toLowerCase().includes(m[3].toLowerCase())))
+    }
+    const items = all.slice((q.page - 1) * q.perPage, q.page * q.perPage).map((c) => pick(req.query as Query, c))
+    const total = q.skipTotal ? -1 : all.length
+    return { page: q.page, perPage: q.perPage, totalItems: total, totalPages: q.skipTotal ? -1 : Math.ceil(all.length / q.perPage), items }
+  })
+
+  f.get('/api/collections/:collection', async (req) =>
+    pick(req.query as Query, collectionToJson(app.collections.get((req.params as Params).collection))))
+
+  f.post('/api/collections', async (req) =>
+    pick(req.query as Query, collectionToJson(await app.collections.create(objectBody(req.body)))))
+
+  f.patch('/api/collections/:collection', async (req) =>
+    pick(req.query as Query, collectionToJson(await app.collections.update((req.params as Params).collection, objectBody(req.body)))))
+
+  f.delete('/api/collections/:collection', async (req, reply) => {
+    await app.collections.delete((req.params as Params).collection)
+    return reply.status(204).send()
+  })
+
+  f.delete('/api/collections/:collection/truncate', async (req, reply) => {
+    await app.truncate((req.params as Params).collection)
+    return reply.status(204).send()
+  })
+}

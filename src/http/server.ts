@@ -1,0 +1,56 @@
+// Builds the Fastify server: parsers, auth context, headers, CORS, error handler and the route groups.
+import Fastify, { type FastifyInstance } from 'fastify'
+import multipart from '@fastify/multipart'
+import type { App } from '../app.ts'
+import { registerBodyParsers } from './body.ts'
+import { authContext } from './context.ts'
+import { registerErrorHandler } from './error-handler.ts'
+import { recordRoutes } from './routes/records.ts'
+import { authRoutes } from './routes/auth.ts'
+import { collectionRoutes } from './routes/collections.ts'
+import { realtimeRoutes } from './routes/realtime.ts'
+import { fileRoutes } from './routes/files.ts'
+import { healthRoutes } from './routes/health.ts'
+
+const SECURITY_HEADERS = {
+  'x-xss-protection': '1; mode=block',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'SAMEORIGIN',
+}
+
+export async function buildServer(app: App): Promise<FastifyInstance> {
+  const cfg = app.config
+  const f = Fastify({
+    logger: cfg.logLevel === 'silent' ? false : { level: cfg.logLevel },
+    bodyLimit: cfg.multipartBodyLimit,
+    maxParamLength: 500,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // The SDK sends raw tokens; nothing here needs Fastify's own body-schema coercion.
+    ajv: { customOptions: { coerceTypes: false } },
+  })
+  registerErrorHandler(f)
+  registerBodyParsers(f, cfg.jsonBodyLimit)
+  await f.register(multipart, {
+    limits: { fileSize: cfg.multipartBodyLimit, files: 100, fields: 1000, parts: 1100, fieldSize: cfg.jsonBodyLimit },
+    throwFileSizeLimit: true,
+  })
+  f.addHook('onRequest', async (req, reply) => {
+    reply.headers(SECURITY_HEADERS)
+    // Token auth (no cookies), so a wildcard origin cannot be abused for credentialed requests.
+    reply.header('access-control-allow-origin', '*')
+    if (req.method === 'OPTIONS') {
+      reply.headers({
+        'access-control-allow-methods': 'GET,HEAD,PUT,PATCH,POST,DELETE',
+        'access-control-allow-headers': req.headers['access-control-request-headers'] ?? 'Authorization,Content-Type',
+        'access-control-max-age': '86400',
+      })
+      return reply.status(204).send()
+    }
+  })
+  await f.register(authContext, { app })
+  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes]) {
+    await f.register(routes, { app })
+  }
+  return f
+}

@@ -1,0 +1,124 @@
+// SQLite store: one writer connection behind an async mutex, one reader connection (WAL).
+import Database from 'better-sqlite3'
+import type { Statement, Database as Db } from 'better-sqlite3'
+import { sqliteDialect } from './dialects/sqlite.ts'
+import type { Sql } from './sql.ts'
+import type { Executor, Row, Store } from './types.ts'
+
+const STATEMENT_CACHE_SIZE = 500
+
+export interface SqliteOptions {
+  file: string
+  /** 'NORMAL' survives process crashes (WAL); 'FULL' also survives power loss at a write cost. */
+  synchronous?: 'NORMAL' | 'FULL'
+}
+
+class StatementCache {
+  private readonly map = new Map<string, Statement>()
+  constructor(private readonly db: Db) {}
+
+  get(text: string): Statement {
+    let st = this.map.get(text)
+    if (st) {
+      this.map.delete(text)
+      this.map.set(text, st)
+      return st
+    }
+    st = this.db.prepare(text)
+    this.map.set(text, st)
+    if (this.map.size > STATEMENT_CACHE_SIZE) this.map.delete(this.map.keys().next().value!)
+    return st
+  }
+
+  clear() { this.map.clear() }
+}
+
+function connectionExecutor(db: Db, cache: StatementCache, onDdl: () => void = () => {}): Executor {
+  return {
+    async all<T>(q: Sql) {
+      const { sql, params } = q.render()
+      return cache.get(sql).all(...params) as T[]
+    },
+    async get<T>(q: Sql) {
+      const { sql, params } = q.render()
+      return cache.get(sql).get(...params) as T | undefined
+    },
+    async run(q: Sql) {
+      const { sql, params } = q.render()
+      const st = cache.get(sql)
+      if (st.reader) { st.all(...params); return { changes: 0 } }
+      return { changes: st.run(...params).changes }
+    },
+    async exec(ddl: string) {
+      db.exec(ddl)
+      cache.clear()
+      onDdl()
+    },
+  }
+}
+
+function openConnection(file: string, synchronous: string): Db {
+  const db = new Database(file)
+  db.pragma('journal_mode = WAL')
+  db.pragma(`synchronous = ${synchronous}`)
+  db.pragma('busy_timeout = 10000')
+  db.pragma('foreign_keys = OFF')
+  db.pragma('temp_store = MEMORY')
+  db.pragma('cache_size = -32000')
+  return db
+}
+
+export class SqliteStore implements Store {
+  readonly dialect = sqliteDialect
+  private readonly writer: Db
+  private readonly reader: Db
+  private readonly writeExec: Executor
+  private readonly readExec: Executor
+  private readerCache: StatementCache
+  private lock: Promise<unknown> = Promise.resolve()
+
+  constructor(opts: SqliteOptions) {
+    const sync = opts.synchronous ?? 'NORMAL'
+    this.writer = openConnection(opts.file, sync)
+    // An in-memory database is private to its connection, so reads must share the writer.
+    this.reader = opts.file === ':memory:' ? this.writer : openConnection(opts.file, sync)
+    this.readerCache = new StatementCache(this.reader)
+    // Schema changes invalidate prepared reader statements (they may reference dropped columns).
+    this.writeExec = connectionExecutor(this.writer, new StatementCache(this.writer), () => this.readerCache.clear())
+    this.readExec = connectionExecutor(this.reader, this.readerCache)
+  }
+
+  all<T = Row>(q: Sql) { return this.readExec.all<T>(q) }
+  get<T = Row>(q: Sql) { return this.readExec.get<T>(q) }
+  run(q: Sql) { return this.transaction((tx) => tx.run(q)) }
+  async exec(ddl: string) {
+    await this.transaction((tx) => tx.exec(ddl))
+  }
+
+  async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
+    const previous = this.lock
+    let release!: () => void
+    this.lock = new Promise<void>((r) => (release = r))
+    await previous
+    try {
+      this.writer.exec('BEGIN IMMEDIATE')
+      try {
+        const result = await fn(this.writeExec)
+        this.writer.exec('COMMIT')
+        return result
+      } catch (err) {
+        if (this.writer.inTransaction) this.writer.exec('ROLLBACK')
+        throw err
+      }
+    } finally {
+      release()
+    }
+  }
+
+  async close() {
+    await this.lock
+    if (this.reader !== this.writer) this.reader.close()
+    this.writer.pragma('wal_checkpoint(TRUNCATE)')
+    this.writer.close()
+  }
+}

@@ -1,0 +1,33 @@
+// Store contract: async SQL execution with one-transaction writes; SQLite and PostgreSQL implement it.
+import type { Sql } from './sql.ts'
+import type { SqlDialect } from './dialects/types.ts'
+
+export type Row = Record<string, unknown>
+
+/** Runs SQL fragments. Inside a transaction the executor is bound to that transaction. */
+export interface Executor {
+  all<T = Row>(query: Sql): Promise<T[]>
+  get<T = Row>(query: Sql): Promise<T | undefined>
+  run(query: Sql): Promise<{ changes: number }>
+  /** Trusted DDL text with no parameters (schema sync, migrations). */
+  exec(ddl: string): Promise<void>
+}
+
+/**
+ * Not in the contract: cross-statement snapshot isolation for reads outside a transaction
+ * (each read sees the latest committed data), and nested transactions (a nested call joins
+ * the outer one).
+ */
+export interface Store extends Executor {
+  readonly dialect: SqlDialect
+  /** Runs `fn` in one write transaction: all or nothing. Writes are serialized. */
+  transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>
+  close(): Promise<void>
+}
+
+/** Is this a unique-constraint violation from the driver? (Used to turn races into 400s.) */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string }
+  return e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === '23505' ||
+    (typeof e?.message === 'string' && e.message.includes('UNIQUE constraint failed'))
+}

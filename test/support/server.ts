@@ -1,0 +1,69 @@
+// Test support: starts a real Basalt (SQLite in a temp dir) on an ephemeral port, plus SDK clients.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import PocketBase from 'pocketbase'
+import { EventSource } from 'eventsource'
+import { createApp, type App } from '../../src/app.ts'
+import { resolveConfig, type Config } from '../../src/config.ts'
+import { buildServer } from '../../src/http/server.ts'
+import { SUPERUSERS_NAME } from '../../src/core/collections/types.ts'
+import { guestRequest } from '../../src/rules/request-info.ts'
+
+// The SDK's realtime needs a global EventSource; Node 20 has none.
+;(globalThis as { EventSource?: unknown }).EventSource ??= EventSource
+
+export interface TestServer {
+  url: string
+  app: App
+  dir: string
+  /** A new SDK client (no auth). */
+  client(): PocketBase
+  /** A new SDK client authenticated as the default superuser. */
+  superuser(): Promise<PocketBase>
+  close(): Promise<void>
+}
+
+export const SUPERUSER = { email: 'root@example.com', password: 'rootpassword123' }
+
+export async function startServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'basalt-test-'))
+  const app = await createApp(resolveConfig({ dataDir: dir, logLevel: 'silent', port: 0 }, overrides))
+  const c = app.collections.get(SUPERUSERS_NAME)
+  const asRoot = guestRequest({ auth: { collection: c, record: { id: 'test' } } })
+  await app.records.create(c, { body: { email: SUPERUSER.email, password: SUPERUSER.password, passwordConfirm: SUPERUSER.password }, files: new Map() }, {}, asRoot)
+  const server = await buildServer(app)
+  await server.listen({ host: '127.0.0.1', port: 0 })
+  const addr = server.server.address()
+  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`
+  const client = () => {
+    const pb = new PocketBase(url)
+    pb.autoCancellation(false)
+    return pb
+  }
+  return {
+    url, app, dir, client,
+    async superuser() {
+      const pb = client()
+      await pb.collection(SUPERUSERS_NAME).authWithPassword(SUPERUSER.email, SUPERUSER.password)
+      return pb
+    },
+    async close() {
+      app.hub.closeAll()
+      await server.close()
+      await app.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Polls `check` until it returns a truthy value (state, not sleeps), or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
