@@ -1,69 +1,97 @@
 // User-supplied regex patterns (text/password `pattern`, `autogeneratePattern`): safe compilation, caching, generation.
 import { randomInt } from 'node:crypto'
+import v8 from 'node:v8'
 
 /**
- * ReDoS guard. PocketBase runs patterns on Go's linear-time RE2; JavaScript's engine backtracks, so a hostile
- * pattern such as `^(a+)+$` can pin the event loop. We therefore (1) cap pattern length, (2) reject
- * backreferences/lookarounds (not RE2 anyway) and (3) reject nested quantifiers (a quantified group that
- * itself contains a quantifier) — the shape behind catastrophic backtracking. Values are also length-capped
- * by the fields (text max defaults to 5000), which bounds the remaining polynomial cases.
+ * ReDoS guard. PocketBase runs patterns on Go's linear-time RE2; JavaScript's default engine backtracks, so a
+ * hostile pattern such as `^(a+)+$` or even `\d*\d*\d*x` can pin the event loop for seconds.
+ * 1. Patterns are capped at MAX_PATTERN_LENGTH chars; backreferences/lookarounds are rejected (not RE2 either).
+ * 2. Whenever possible patterns run on V8's linear-time engine (RegExp flag `l`, enabled below). It lacks the
+ *    `u`/`i` flags and large repeat counts, so `.` counts UTF-16 units there (a minor deviation from Go).
+ * 3. Patterns the linear engine cannot run fall back to the backtracking engine only if they have no nested
+ *    quantifier or quantified alternation and at most one "heavy" quantifier (unbounded or > 16 repeats).
  */
 export const MAX_PATTERN_LENGTH = 500
+
+let linearEngine = false
+try {
+  // Only unlocks parsing of the `l` flag; regexes without it are unaffected. Safe to set after startup.
+  v8.setFlagsFromString('--enable-experimental-regexp-engine')
+  new RegExp('a', 'l')
+  linearEngine = true
+} catch { /* older/newer V8 without the flag: heuristics below still apply */ }
+
+interface Compiled { re: RegExp; linear: boolean }
 
 /** Returns a reason the pattern is unsafe/invalid, or null if it can be compiled and used. */
 export function patternProblem(pattern: string): string | null {
   if (pattern.length > MAX_PATTERN_LENGTH) return `The pattern must be no longer than ${MAX_PATTERN_LENGTH} characters.`
   if (/\\[1-9]|\\k<|\(\?<?[=!]/.test(pattern)) return 'Backreferences and lookarounds are not supported.'
-  if (hasNestedQuantifier(pattern)) return 'Nested quantifiers are not allowed.'
-  return compile(pattern) ? null : 'Invalid RegEx pattern.'
+  const compiled = compile(pattern)
+  if (!compiled) return 'Invalid RegEx pattern.'
+  if (!compiled.linear && !backtrackingSafe(pattern)) {
+    return 'The pattern is too complex (nested or repeated quantifiers are not allowed).'
+  }
+  return null
 }
 
-function hasNestedQuantifier(p: string): boolean {
-  const stack: boolean[] = [] // per open group: does it contain a quantifier?
+const QUANT_AT = /^(?:[*+?]|\{(\d+)(?:(,)(\d*))?\})/
+
+/** Heuristic for the backtracking fallback: no quantified group containing a quantifier or `|`, ≤ 1 heavy quantifier. */
+function backtrackingSafe(p: string): boolean {
+  const stack: boolean[] = [] // per open group: does it contain a quantifier or alternation?
   let inClass = false
+  let heavy = 0
   for (let i = 0; i < p.length; i++) {
     const c = p[i]
     if (c === '\\') { i++; continue }
     if (inClass) { if (c === ']') inClass = false; continue }
     if (c === '[') { inClass = true; continue }
     if (c === '(') { stack.push(false); continue }
-    const isQuant = c === '*' || c === '+' || c === '?' || (c === '{' && /^\{\d+(,\d*)?\}/.test(p.slice(i)))
+    if (c === '|') { if (stack.length) stack[stack.length - 1] = true; continue }
     if (c === ')') {
       const inner = stack.pop() ?? false
-      const next = p[i + 1]
-      const quantified = next === '*' || next === '+' || next === '?' || (next === '{' && /^\{\d+(,\d*)?\}/.test(p.slice(i + 1)))
-      // `(...)?` with an inner quantifier cannot blow up on its own; `*`, `+`, `{n,}` repeat it
-      if (inner && quantified && next !== '?') return true
-      if (stack.length && (inner || quantified)) stack[stack.length - 1] = true
+      const q = QUANT_AT.exec(p.slice(i + 1))
+      // `(...)?` runs at most once, so only repeating quantifiers make an inner ambiguity explode
+      if (inner && q && q[0] !== '?') return false
+      if (stack.length && (inner || q)) stack[stack.length - 1] = true
       continue
     }
-    // a lazy/possessive marker right after another quantifier is not a new quantifier
-    if (isQuant && c === '?' && /[*+?}]/.test(p[i - 1] ?? '')) continue
-    if (isQuant && stack.length) stack[stack.length - 1] = true
+    const q = QUANT_AT.exec(p.slice(i))
+    if (!q) continue
+    // a lazy marker right after another quantifier is not a new quantifier
+    if (c === '?' && /[*+?}]/.test(p[i - 1] ?? '')) continue
+    if (q[0] === '*' || q[0] === '+' || (q[2] === ',' && (q[3] === '' || Number(q[3]) > 16)) || Number(q[1]) > 16) heavy++
+    if (heavy > 1) return false
+    if (stack.length) stack[stack.length - 1] = true
+    i += q[0].length - 1
   }
-  return false
+  return true
 }
 
-const cache = new Map<string, RegExp | null>()
+const cache = new Map<string, Compiled | null>()
 const CACHE_LIMIT = 1000
 
 /** Compiles once per pattern string. Accepts RE2-style leading inline flags `(?i)`, `(?s)`, `(?m)`. */
-export function compile(pattern: string): RegExp | null {
+export function compile(pattern: string): Compiled | null {
   const hit = cache.get(pattern)
   if (hit !== undefined) return hit
   let source = pattern
   let flags = ''
   const inline = /^\(\?([ims]+)\)/.exec(source)
   if (inline) { flags = [...new Set(inline[1])].join(''); source = source.slice(inline[0].length) }
-  let re: RegExp | null = null
-  // Unicode mode first so `.` and classes count code points like Go; fall back for patterns with escapes
-  // that only the legacy syntax accepts (e.g. `\-` outside a class).
-  for (const f of [flags + 'u', flags]) {
-    try { re = new RegExp(source, f); break } catch { /* try the next flag set */ }
+  let compiled: Compiled | null = null
+  // `\p{L}`/`\u{…}` mean something else (literal text) without `u`, and the linear engine has no `u` mode
+  const needsUnicode = /\\[pP]\{|\\u\{/.test(source)
+  const attempts: [string, boolean][] = needsUnicode ? [[flags + 'u', false]] : [[flags + 'u', false], [flags, false]]
+  if (linearEngine && !needsUnicode) attempts.unshift([flags + 'l', true])
+  for (const [f, linear] of attempts) {
+    // Unicode mode before legacy so classes count code points like Go; legacy accepts e.g. `\-` outside a class
+    try { compiled = { re: new RegExp(source, f), linear }; break } catch { /* try the next engine/flags */ }
   }
   if (cache.size >= CACHE_LIMIT) cache.clear()
-  cache.set(pattern, re)
-  return re
+  cache.set(pattern, compiled)
+  return compiled
 }
 
 const safeCache = new Map<string, RegExp | null>()
@@ -72,7 +100,7 @@ const safeCache = new Map<string, RegExp | null>()
 export function matchesPattern(pattern: string, value: string): boolean {
   let re = safeCache.get(pattern)
   if (re === undefined) {
-    re = patternProblem(pattern) ? null : compile(pattern)
+    re = patternProblem(pattern) ? null : compile(pattern)!.re
     if (safeCache.size >= CACHE_LIMIT) safeCache.clear()
     safeCache.set(pattern, re)
   }
