@@ -102,13 +102,14 @@ export async function startBasalt(): Promise<Target> {
     const t0 = Date.now();
     const seedUsers = makeUsers();
     const created = await mapLimit(seedUsers, 5, (u) => apiOk<{ id: string }>(url, 'POST', '/api/collections/users/records',
-      { id: u.id, email: u.email, password: USER_PASSWORD, passwordConfirm: USER_PASSWORD }));
+      { email: u.email, password: USER_PASSWORD, passwordConfirm: USER_PASSWORD }));
     const idMap = new Map(seedUsers.map((u, i) => [u.id, created[i].id]));
     const users = seedUsers.map((u) => ({ ...u, id: idMap.get(u.id)! }));
     const posts = makePosts(users);
     let done = 0;
     await mapLimit(posts, 20, async (p) => {
-      const rec = await apiOk<{ id: string }>(url, 'POST', '/api/collections/posts/records', p, su.token);
+      const { id: _seedId, ...payload } = p; // let the server assign ids, like a real client
+      const rec = await apiOk<{ id: string }>(url, 'POST', '/api/collections/posts/records', payload, su.token);
       p.id = rec.id;
       if (++done % 2000 === 0) log(`basalt: seeded ${done}/${posts.length} posts`);
     });
