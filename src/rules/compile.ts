@@ -1,0 +1,186 @@
+// Compiler: AST -> boolean SQL with bound values; multi-valued operands become correlated EXISTS subqueries.
+import type { Collection } from '../core/collections/types.ts'
+import { sql, type Sql } from '../store/sql.ts'
+import { baseOp, forEachOperand, isAnyOp, type BaseOp, type Expr } from './ast.ts'
+import { RuleError } from './errors.ts'
+import { parse } from './parser.ts'
+import { andSql, table, type CompileOptions, type Ctx, type Join, type Operand, type Scope } from './resolve-context.ts'
+import { collectionKey, resolveOperand } from './resolve.ts'
+
+/** A fresh context; nested listRule compiles share `counter` so every generated alias is unique. */
+export function makeContext(opts: CompileOptions, counter = { n: 0 }): Ctx {
+  return {
+    opts,
+    now: opts.now ?? new Date(),
+    env: new Map(),
+    sortMode: false,
+    nextAlias: (prefix) => `__${prefix}${++counter.n}`,
+    joinRule: (collection, alias) => {
+      if (!opts.restricted) return null
+      const rule = collection.listRule
+      if (rule === null || rule === undefined) {
+        throw new RuleError(`cannot filter through collection "${collection.name}": its list rule is superusers only`)
+      }
+      if (rule.trim() === '') return null
+      // The joined rows must be ones the requester could list; the rule itself runs unrestricted.
+      const nested = makeContext({ ...opts, collection, alias, restricted: false }, counter)
+      return compileExpr(nested, parse(rule))
+    },
+  }
+}
+
+/**
+ * Compiles an expression. `@collection.x[:alias]` references are joined once per alias and AND-group:
+ * items of one `&&` chain that share an alias are compiled inside ONE `EXISTS (… FROM x …)`, so they
+ * talk about the same row (PocketBase joins each alias once). `||` distributes over EXISTS, so OR
+ * items are compiled independently.
+ */
+export function compileExpr(ctx: Ctx, e: Expr): Sql {
+  if (e.kind === 'or') return sql`(${sql.join(e.items.map((i) => compileExpr(ctx, i)), ' OR ')})`
+  const parts = groupByCollection(ctx, e.kind === 'and' ? e.items : [e]).map((g) =>
+    g.keys.size ? bindGroup(ctx, g) : compileItem(ctx, g.items[0]))
+  return parts.length === 1 ? parts[0] : sql`(${sql.join(parts, ' AND ')})`
+}
+
+function compileItem(ctx: Ctx, e: Expr): Sql {
+  return e.kind === 'cmp' ? compileCmp(ctx, e) : compileExpr(ctx, e)
+}
+
+interface Group { items: Expr[]; keys: Map<string, Collection> }
+
+function unboundKeys(ctx: Ctx, e: Expr): Map<string, Collection> {
+  const keys = new Map<string, Collection>()
+  forEachOperand(e, (o) => {
+    const k = o.kind === 'ident' ? collectionKey(ctx, o.name) : null
+    if (k && !ctx.env.has(k.key)) keys.set(k.key, k.collection)
+  })
+  return keys
+}
+
+/** Union of items sharing any unbound @collection key; items without keys stay alone. */
+function groupByCollection(ctx: Ctx, items: Expr[]): Group[] {
+  const groups: Group[] = []
+  for (const item of items) {
+    const g: Group = { items: [item], keys: unboundKeys(ctx, item) }
+    if (g.keys.size) {
+      for (const other of groups.filter((o) => [...o.keys.keys()].some((k) => g.keys.has(k)))) {
+        groups.splice(groups.indexOf(other), 1)
+        g.items.unshift(...other.items)
+        other.keys.forEach((c, k) => g.keys.set(k, c))
+      }
+    }
+    groups.push(g)
+  }
+  return groups
+}
+
+function bindGroup(ctx: Ctx, g: Group): Sql {
+  const env = new Map<string, Scope>(ctx.env)
+  const joins: Join[] = []
+  g.keys.forEach((collection, key) => {
+    const alias = ctx.nextAlias('c')
+    env.set(key, { alias, collection })
+    joins.push({ source: table(ctx, collection, alias), on: andSql([ctx.joinRule(collection, alias)]) })
+  })
+  const inner: Ctx = { ...ctx, env }
+  const body = andSql(g.items.map((i) => compileItem(inner, i)))
+  return sql`EXISTS (SELECT 1 FROM ${fromJoins(ctx, joins)} WHERE ${body})`
+}
+
+function compileCmp(ctx: Ctx, e: Extract<Expr, { kind: 'cmp' }>): Sql {
+  const op = baseOp(e.op)
+  const any = isAnyOp(e.op)
+  const out = quantify(ctx, op, any, resolveOperand(ctx, e.left), resolveOperand(ctx, e.right))
+  if (any || !usesBoundKey(ctx, e)) return out
+  // Plain operator on a bound @collection row: PocketBase also requires EVERY row of it to match.
+  const free: Ctx = { ...ctx, env: new Map() }
+  const L = resolveOperand(free, e.left)
+  const R = resolveOperand(free, e.right)
+  const p = predicate(free, op, L, R)
+  return sql`(${out} AND NOT EXISTS (SELECT 1 FROM ${fromJoins(ctx, [...L.joins, ...R.joins])} WHERE NOT (${p})))`
+}
+
+function usesBoundKey(ctx: Ctx, e: Expr): boolean {
+  let found = false
+  forEachOperand(e, (o) => {
+    if (o.kind === 'ident' && ctx.env.has(collectionKey(ctx, o.name)?.key ?? '')) found = true
+  })
+  return found
+}
+
+/**
+ * Any-of (`?=`): EXISTS a row satisfying the comparison. All (`=` on a multi-valued operand):
+ * EXISTS a satisfying row AND NOT EXISTS a row where it is false — PocketBase's
+ * `expr AND NOT EXISTS(… WHERE NOT expr)`. Every iteration source starts from a one-row dummy
+ * LEFT JOINed to the value sources, so an EMPTY set behaves as a single NULL value, exactly like
+ * PocketBase's LEFT JOIN: `tags.name = "x"` is false, `tags.name != "x"` and `tags:each = ""` are
+ * true for a post without tags.
+ */
+function quantify(ctx: Ctx, op: BaseOp, any: boolean, L: Operand, R: Operand): Sql {
+  const p = predicate(ctx, op, L, R)
+  const joins = [...L.joins, ...R.joins]
+  if (!joins.length) return p
+  const from = fromJoins(ctx, joins)
+  const exists = sql`EXISTS (SELECT 1 FROM ${from} WHERE ${p})`
+  if (any || !(L.multi || R.multi)) return exists
+  return sql`(${exists} AND NOT EXISTS (SELECT 1 FROM ${from} WHERE NOT (${p})))`
+}
+
+function predicate(ctx: Ctx, op: BaseOp, L: Operand, R: Operand): Sql {
+  return andSql([comparison(ctx, op, L, R), ...L.guards, ...R.guards])
+}
+
+export function fromJoins(ctx: Ctx, joins: Join[]): Sql {
+  const dummy = sql`(SELECT 1) AS ${ctx.opts.dialect.ident(ctx.nextAlias('d'))}`
+  return sql.join([dummy, ...joins.map((j) => sql`LEFT JOIN ${j.source} ON ${j.on}`)], ' ')
+}
+
+const isEmpty = (o: Operand) => !!o.known && (o.known.value === null || o.known.value === '')
+const isKnownNonEmpty = (o: Operand) => !!o.known && !isEmpty(o)
+
+export function comparison(ctx: Ctx, op: BaseOp, L: Operand, R: Operand): Sql {
+  const d = ctx.opts.dialect
+  switch (op) {
+    case '=':
+    case '!=': return equality(ctx, op === '=', L, R)
+    case '~':
+    case '!~': {
+      const pattern = R.text !== undefined ? sql.value(likePattern(R.text)) : sql`('%' || ${R.value} || '%')`
+      return d.like(L.value, pattern, op === '!~')
+    }
+    default: return sql`${L.value} ${sql.raw(op)} ${R.value}`
+  }
+}
+
+/** `=` / `!=` with PocketBase's NULL-equals-'' folding (filter.go resolveEqualExpr). */
+function equality(ctx: Ctx, eq: boolean, L: Operand, R: Operand): Sql {
+  const d = ctx.opts.dialect
+  const cmp = (l: Sql, r: Sql) => (eq ? sql`${l} = ${r}` : d.isNot(l, r))
+  if (L.noCoalesce || R.noCoalesce) return eq ? d.is(L.value, R.value) : d.isNot(L.value, R.value)
+  const lEmpty = isEmpty(L)
+  const rEmpty = isEmpty(R)
+  const blank = sql.raw("''")
+  if (lEmpty && rEmpty) return cmp(blank, blank)
+  if (isKnownNonEmpty(L) || isKnownNonEmpty(R)) return cmp(lEmpty ? blank : L.value, rEmpty ? blank : R.value)
+  const x = lEmpty ? R.value : rEmpty ? L.value : null
+  if (x) return eq ? sql`(${x} = '' OR ${x} IS NULL)` : sql`(${d.isNot(x, blank)} AND ${x} IS NOT NULL)`
+  return cmp(sql`COALESCE(${L.value}, '')`, sql`COALESCE(${R.value}, '')`)
+}
+
+/** Text without an unescaped `%` is escaped and wrapped as contains; otherwise it is the pattern. */
+export function likePattern(text: string): string {
+  let unescapedPercent = false
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '\\') i++
+    else if (text[i] === '%') unescapedPercent = true
+  }
+  if (unescapedPercent) return text
+  let out = ''
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    const next = text[i + 1]
+    if (c === '\\' && (next === '\\' || next === '%' || next === '_')) { out += c + next; i++ }
+    else out += c === '\\' || c === '%' || c === '_' ? '\\' + c : c
+  }
+  return `%${out}%`
+}

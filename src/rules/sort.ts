@@ -1,0 +1,44 @@
+// Sort compiler: `-created,title,+name,@random,@rowid` -> ORDER BY terms (without the keyword).
+import { sql, type Sql } from '../store/sql.ts'
+import { MAX_SORT_TERMS, MAX_SORT_TERM_LENGTH, RuleError } from './errors.ts'
+import { tokenize } from './lexer.ts'
+import { fromJoins, makeContext } from './compile.ts'
+import { andSql, ident, type CompileOptions } from './resolve-context.ts'
+import { resolveIdent } from './resolve.ts'
+
+export function compileSort(sort: string, opts: CompileOptions): Sql {
+  if (typeof sort !== 'string') throw new RuleError('invalid sort: not a string')
+  const terms = sort.split(',').map((t) => t.trim()).filter((t) => t !== '')
+  if (terms.length === 0) return sql.empty
+  if (terms.length > MAX_SORT_TERMS) throw new RuleError(`too many sort fields (max ${MAX_SORT_TERMS})`)
+  const ctx = { ...makeContext(opts), sortMode: true }
+  return sql.join(terms.map((term) => {
+    if (term.length > MAX_SORT_TERM_LENGTH) throw new RuleError(`sort field is too long (max ${MAX_SORT_TERM_LENGTH} characters)`)
+    const desc = term.startsWith('-')
+    const name = term[0] === '-' || term[0] === '+' ? term.slice(1) : term
+    const dir = sql.raw(desc ? ' DESC' : ' ASC')
+    if (name === '@random') return opts.dialect.random()
+    if (name === '@rowid') {
+      if (opts.dialect.name !== 'sqlite') throw new RuleError('@rowid sort is only supported on SQLite')
+      return sql`${ident(ctx, opts.alias)}.${sql.raw('_rowid_')}${dir}`
+    }
+    // The lexer is the allowlist: a sort term must be exactly one identifier token.
+    const tokens = safeTokens(name)
+    if (tokens.length !== 1 || tokens[0].kind !== 'ident') throw new RuleError(`invalid sort field "${name.slice(0, 40)}"`)
+    if (name.startsWith('@')) throw new RuleError(`cannot sort by "${name}"`)
+    const op = resolveIdent(ctx, name)
+    if (op.known || op.multi) throw new RuleError(`cannot sort by "${name}": it is not a single-valued field`)
+    // Guards (email visibility) turn the value into NULL rather than filtering the row out.
+    const guarded = op.guards.length ? sql`(CASE WHEN ${andSql(op.guards)} THEN ${op.value} END)` : op.value
+    if (!op.joins.length) return sql`${guarded}${dir}`
+    return sql`(SELECT ${guarded} FROM ${fromJoins(ctx, op.joins)} LIMIT 1)${dir}`
+  }))
+}
+
+function safeTokens(text: string) {
+  try {
+    return tokenize(text)
+  } catch {
+    return []
+  }
+}
