@@ -100,6 +100,7 @@ export class RealtimeHub {
       const memo = new Map<string, Promise<string | null>>()
       const sends: Promise<void>[] = []
       for (const key of keys) {
+        if (key === '') continue // '' indexes custom topics (@oauth2), never record events
         for (const client of this.byCollection.get(key) ?? []) {
           for (const topic of client.byCollection.get(key) ?? []) {
             if (topic.recordId !== null && topic.recordId !== recordId) continue

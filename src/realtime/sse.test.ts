@@ -53,7 +53,7 @@ function fakeResponse(opts: { writeReturns: boolean; buffered: number }) {
     },
   })
   const socket = { setTimeout() {}, setNoDelay() {}, setKeepAlive() {} }
-  const req = Object.assign(new EventEmitter(), { destroyed: false, socket })
+  const req = Object.assign(new EventEmitter(), { destroyed: false, httpVersionMajor: 1, socket })
   return { req: req as unknown as IncomingMessage, res }
 }
 

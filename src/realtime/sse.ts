@@ -43,12 +43,14 @@ export function openSseStream(
   req.socket.setTimeout(0)
   req.socket.setNoDelay(true)
   req.socket.setKeepAlive(true)
-  res.writeHead(200, {
+  const headers: Record<string, string> = {
     'Content-Type': 'text/event-stream',
     'Cache-Control': 'no-store',
     Connection: 'keep-alive',
     'X-Accel-Buffering': 'no',
-  })
+  }
+  if (req.httpVersionMajor >= 2) delete headers.Connection // connection-specific headers are illegal in HTTP/2
+  res.writeHead(200, headers)
   res.flushHeaders()
 
   let clientId = ''

@@ -10,7 +10,6 @@ export type TopicParse = { topic: Topic; error?: undefined } | { topic?: undefin
 
 // CR/LF in a topic would end the SSE `event:` line and let the client forge stream fields;
 // other control characters have no legitimate use in a topic.
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/
 const CUSTOM_TOPIC = /^@[A-Za-z0-9_.-]+$/
 
