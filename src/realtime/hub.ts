@@ -2,7 +2,7 @@
 import { ApiError, forbidden, notFound } from '../core/errors.ts'
 import { randomString } from '../core/ids.ts'
 import type { AuthInfo } from '../rules/request-info.ts'
-import { authKeyOf, Client, systemTimers, type CloseReason, type Timers } from './client.ts'
+import { authKeyOf, Client, systemTimers, type ClientDeps, type CloseReason, type Timers } from './client.ts'
 import { parseSubscribeRequest, parseTopic } from './topics.ts'
 import type { Authorizer, ChangeEvent, RealtimeClient, Topic, Transport } from './types.ts'
 
@@ -34,7 +34,7 @@ export class RealtimeHub {
   private byAuth = new Map<string, Set<Client>>()
   private readonly authorize: Authorizer
   private readonly onError: NonNullable<RealtimeHubOptions['onError']>
-  private readonly deps: ConstructorParameters<typeof Client>[3]
+  private readonly deps: ClientDeps
 
   constructor(private opts: RealtimeHubOptions) {
     this.authorize = opts.authorize
