@@ -23,7 +23,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   const f = Fastify({
     logger: cfg.logLevel === 'silent' ? false : { level: cfg.logLevel },
     bodyLimit: cfg.multipartBodyLimit,
-    maxParamLength: 500,
+    routerOptions: { maxParamLength: 500 },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // The SDK sends raw tokens; nothing here needs Fastify's own body-schema coercion.
