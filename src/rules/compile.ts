@@ -90,14 +90,12 @@ function bindGroup(ctx: Ctx, g: Group): Sql {
 function compileCmp(ctx: Ctx, e: Extract<Expr, { kind: 'cmp' }>): Sql {
   const op = baseOp(e.op)
   const any = isAnyOp(e.op)
-  const out = quantify(ctx, op, any, resolveOperand(ctx, e.left), resolveOperand(ctx, e.right))
+  const resolve = (c: Ctx): [Operand, Operand] => [resolveOperand(c, e.left), resolveOperand(c, e.right)]
+  const out = quantify(ctx, op, any, resolve)
   if (any || !usesBoundKey(ctx, e)) return out
   // Plain operator on a bound @collection row: PocketBase also requires EVERY row of it to match.
-  const free: Ctx = { ...ctx, env: new Map() }
-  const L = resolveOperand(free, e.left)
-  const R = resolveOperand(free, e.right)
-  const p = predicate(free, op, L, R)
-  return sql`(${out} AND NOT EXISTS (SELECT 1 FROM ${fromJoins(ctx, [...L.joins, ...R.joins])} WHERE NOT (${p})))`
+  const [L, R] = resolve({ ...ctx, env: new Map() })
+  return sql`(${out} AND ${noneFails(ctx, op, L, R)})`
 }
 
 function usesBoundKey(ctx: Ctx, e: Expr): boolean {
@@ -114,16 +112,23 @@ function usesBoundKey(ctx: Ctx, e: Expr): boolean {
  * `expr AND NOT EXISTS(… WHERE NOT expr)`. Every iteration source starts from a one-row dummy
  * LEFT JOINed to the value sources, so an EMPTY set behaves as a single NULL value, exactly like
  * PocketBase's LEFT JOIN: `tags.name = "x"` is false, `tags.name != "x"` and `tags:each = ""` are
- * true for a post without tags.
+ * true for a post without tags. The operands are resolved again for the NOT EXISTS half so that
+ * every generated alias stays unique.
  */
-function quantify(ctx: Ctx, op: BaseOp, any: boolean, L: Operand, R: Operand): Sql {
+function quantify(ctx: Ctx, op: BaseOp, any: boolean, resolve: (c: Ctx) => [Operand, Operand]): Sql {
+  const [L, R] = resolve(ctx)
   const p = predicate(ctx, op, L, R)
   const joins = [...L.joins, ...R.joins]
   if (!joins.length) return p
-  const from = fromJoins(ctx, joins)
-  const exists = sql`EXISTS (SELECT 1 FROM ${from} WHERE ${p})`
+  const exists = sql`EXISTS (SELECT 1 FROM ${fromJoins(ctx, joins)} WHERE ${p})`
   if (any || !(L.multi || R.multi)) return exists
-  return sql`(${exists} AND NOT EXISTS (SELECT 1 FROM ${from} WHERE NOT (${p})))`
+  const [L2, R2] = resolve(ctx)
+  return sql`(${exists} AND ${noneFails(ctx, op, L2, R2)})`
+}
+
+function noneFails(ctx: Ctx, op: BaseOp, L: Operand, R: Operand): Sql {
+  const from = fromJoins(ctx, [...L.joins, ...R.joins])
+  return sql`NOT EXISTS (SELECT 1 FROM ${from} WHERE NOT (${predicate(ctx, op, L, R)}))`
 }
 
 function predicate(ctx: Ctx, op: BaseOp, L: Operand, R: Operand): Sql {
