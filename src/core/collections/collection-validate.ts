@@ -14,7 +14,8 @@ export function validateCollection(c: Collection, before: Collection | undefined
     errors.name = fieldError('validation_match_invalid', 'Invalid collection name.')
   } else {
     const clash = schema.find(c.name)
-    if (clash && clash.id !== c.id) errors.name = fieldError('validation_collection_name_exists', 'Collection name must be unique (case insensitive).')
+    // A new collection's generated id equals the existing one's when the name repeats, so compare ids only on update.
+    if (clash && (!before || clash.id !== c.id)) errors.name = fieldError('validation_collection_name_exists', 'Collection name must be unique (case insensitive).')
     if (!before && /^_/.test(c.name) && !c.system) errors.name = fieldError('validation_match_invalid', 'Collection names starting with _ are reserved.')
   }
   if (!/^\w+$/.test(c.id) || c.id.length > 100) errors.id = fieldError('validation_match_invalid', 'Invalid collection id.')
