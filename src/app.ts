@@ -44,6 +44,10 @@ export async function createApp(config: Config, opts: { clock?: Clock } = {}): P
   const auth = new AuthService({ store, collections, records, clock })
   const hub = new RealtimeHub({ authorize: recordAuthorizer(records, collections) })
   const unsubscribe = broker.subscribe((e) => { void hub.dispatch(e) })
+  // A rotated auth-token secret revokes every token of that collection, realtime bindings included.
+  collections.onChange((before, after) => {
+    if (before?.auth && (!after?.auth || after.auth.authToken.secret !== before.auth.authToken.secret)) hub.invalidateAuth(before.id)
+  })
 
   return {
     config, clock, store, collections, records, auth, files, broker, hub,
