@@ -4,6 +4,7 @@ import { isMultiValued } from '../collections/types.ts'
 import { applyModifier, fieldKind, maxFileSize, mimeAllowed } from '../collections/fields/index.ts'
 import { fieldError, type ErrorData } from '../errors.ts'
 import { storedFileName } from '../../files/names.ts'
+import { extensionForMime, sniffMime } from '../../files/serve.ts'
 import type { RecordData } from '../../rules/request-info.ts'
 
 export interface UploadedFile { filename: string; mimetype: string; data: Buffer }
@@ -98,7 +99,12 @@ function resolveFileField(field: FileField, current: RecordData | null, input: R
     } else if (!mimeAllowed(field, file.mimetype)) {
       out.errors[name] = fieldError('validation_invalid_mime_type', `"${file.filename}" mime type must be one of: ${(field.mimeTypes ?? []).join(', ')}.`)
     }
-    const stored = storedFileName(file.filename)
+    let stored = storedFileName(file.filename)
+    // A name without extension gets one from the content (or the declared type), as PocketBase does.
+    if (!stored.includes('.')) {
+      const ext = extensionForMime(sniffMime(file.data) ?? file.mimetype)
+      if (ext) stored += '.' + ext
+    }
     out.uploads.push({ field: name, name: stored, file })
     return stored
   })

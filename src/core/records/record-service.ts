@@ -119,8 +119,9 @@ export class RecordService {
     const tree = parseExpand(q.expand)
     const picker = parseFields(q.fields)
     const expanded = tree ? await expandRecords(ctx, c, records, tree) : undefined
+    const viewer = { ...ctx.viewer, managed: await this.managedIds(ctx, c, records) }
     return records.map((rec) => {
-      const out = exportRecord(c, rec, ctx.viewer, opts)
+      const out = exportRecord(c, rec, viewer, opts)
       if (tree) out.expand = expanded!.get(rec.id as string) ?? {}
       return pickFields(out, picker)
     })
@@ -153,6 +154,7 @@ export class RecordService {
         if (!ok) throw badRequest('Failed to create record.')
       }
       await this.validateFields(tx, c, rec, null, errors)
+      if (!errors.id && await this.idTakenByOtherAuth(tx, c, rec.id as string)) errors.id = fieldError('validation_not_unique', 'Value must be unique.')
       if (hasErrors(errors)) throw badRequest('Failed to create record.', errors)
       await this.writeUploads(c, rec.id as string, resolved.uploads)
       try {
@@ -231,6 +233,27 @@ export class RecordService {
     })
     for (const f of files) await this.removeFiles(f.collection, f.recordId, f.names)
     this.deps.onCommitted(events)
+  }
+
+  /** Ids among `records` that the caller manages through the collection's manageRule (they may see emails). */
+  private async managedIds(ctx: ReadContext, c: Collection, records: RecordData[]): Promise<Set<string> | undefined> {
+    if (c.type !== 'auth' || ctx.viewer.superuser || !c.auth?.manageRule || !records.length) return undefined
+    const cond = ruleCondition(ctx, c, 'manageRule')
+    if (!cond) return undefined
+    const alias = ctx.dialect.ident(MAIN_ALIAS)
+    const ids = records.map((r) => sql`${r.id as string}`)
+    const rows = await ctx.db.all<{ id: string }>(sql`SELECT ${alias}."id" AS "id" FROM ${fromMain(c, ctx.dialect)} WHERE ${alias}."id" IN (${sql.join(ids)}) AND (${cond})`)
+    return new Set(rows.map((r) => r.id))
+  }
+
+  /** Auth record ids are unique across all auth collections, so a token's id names one principal. */
+  private async idTakenByOtherAuth(tx: Executor, c: Collection, id: string): Promise<boolean> {
+    if (c.type !== 'auth') return false
+    for (const other of this.deps.collections.all()) {
+      if (other.type !== 'auth' || other.id === c.id) continue
+      if (await tx.get(sql`SELECT 1 AS "x" FROM ${this.deps.store.dialect.ident(other.name)} WHERE "id" = ${id}`)) return true
+    }
+    return false
   }
 
   /** Does `rule` of `c` hold for record `id` for this caller? (locked rule → false) */
