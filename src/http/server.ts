@@ -18,12 +18,22 @@ const SECURITY_HEADERS = {
   'x-frame-options': 'SAMEORIGIN',
 }
 
+/**
+ * Repeated query keys keep the FIRST value (PocketBase reads `url.Values.Get`), so the validator and
+ * the executor of `filter`/`sort`/`expand`/`fields` always see the same single string — never an array.
+ */
+export function parseQueryString(text: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null)
+  for (const [k, v] of new URLSearchParams(text)) if (!(k in out)) out[k] = v
+  return out
+}
+
 export async function buildServer(app: App): Promise<FastifyInstance> {
   const cfg = app.config
   const f = Fastify({
     logger: cfg.logLevel === 'silent' ? false : { level: cfg.logLevel },
     bodyLimit: cfg.multipartBodyLimit,
-    routerOptions: { maxParamLength: 500 },
+    routerOptions: { maxParamLength: 500, querystringParser: parseQueryString },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // The SDK sends raw tokens; nothing here needs Fastify's own body-schema coercion.
