@@ -2,8 +2,9 @@
 import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { SCENARIOS } from './scenarios/index.ts';
-import { runLoad, type LoadConfig } from './lib/load.ts';
+import { runLoad, type LoadConfig, type LoadStats } from './lib/load.ts';
 import { memoryMb, killAll, removeTempDir, tailLog } from './lib/proc.ts';
 import { sanityCheck } from './lib/checks.ts';
 import { basaltAvailable, REPO_ROOT, startBaseline, startBasalt, type Target, type TargetName } from './lib/targets.ts';
@@ -24,6 +25,7 @@ const rtCfg: RealtimeConfig = {
   gapMs: num(env.BENCH_RT_GAP_MS, 50),
   eventTimeoutMs: num(env.BENCH_RT_TIMEOUT_MS, 2000),
 };
+const rounds = Math.max(1, num(env.BENCH_ROUNDS, 1));
 const only = new Set((env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 const wanted = (name: string) => only.size === 0 || only.has(name);
 const known = new Set([...SCENARIOS.map((s) => s.name), 'realtime']);
@@ -38,47 +40,90 @@ function log(msg: string): void {
   console.error(`[bench] ${msg}`);
 }
 
-async function benchTarget(name: TargetName): Promise<TargetResult> {
+interface Live { result: TargetResult; t?: Target }
+
+async function startTarget(name: TargetName): Promise<Live> {
   const result: TargetResult = { name, checks: [], scenarios: {} };
   if (name === 'basalt' && !basaltAvailable()) {
     result.error = 'bin/basalt.js not found — Basalt server not built yet';
-    return result;
+    return { result };
   }
-  let t: Target | undefined;
   try {
     log(`starting ${name}…`);
-    t = name === 'basalt' ? await startBasalt() : await startBaseline();
+    const t = name === 'basalt' ? await startBasalt() : await startBaseline();
     result.seedMs = t.seedMs;
-    result.checks = await sanityCheck(t);
-    for (const c of result.checks) log(`${name} sanity check: ${c}`);
-    for (const sc of scenarios) {
-      log(`${name}: ${sc.name} (${load.duration} s, ${load.connections} connections)…`);
-      const s = await runLoad(sc.build(t), load);
-      result.scenarios[sc.name] = s;
-      log(`${name}: ${sc.name} → ${Math.round(s.rps)} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms` +
-        (s.non2xx || s.errors ? `, non-2xx ${s.non2xx}, errors ${s.errors} ${JSON.stringify(s.statusCodes)}` : ''));
-    }
-    result.memAfterHttp = memoryMb(t.server.pid);
-    log(`${name}: RSS ${result.memAfterHttp.rss.toFixed(1)} MB; children: ${result.memAfterHttp.children.join(', ') || 'none'}`);
-    if (realtimeOn) {
-      log(`${name}: realtime with ${rtCfg.subscribers} subscribers, ${rtCfg.creates} creates…`);
-      const target = t;
-      result.realtime = await runRealtime(t, rtCfg, () => { result.memWithSubscribers = memoryMb(target.server.pid); });
-      const rt = result.realtime;
-      log(`${name}: realtime delivered ${rt.delivered}/${rt.expected}, p50 ${rt.p50?.toFixed(1)} ms, p99 ${rt.p99?.toFixed(1)} ms, max ${rt.max?.toFixed(1)} ms`);
-    }
+    return { result, t };
   } catch (e) {
     result.error = (e as Error).stack ?? String(e);
-    log(`${name} FAILED: ${result.error}`);
-    if (t) log(`${name} server log tail:\n${tailLog(t.server.logFile)}`);
-  } finally {
-    if (t) await t.stop();
-    if (t) {
-      removeTempDir(t.dir);
-      if (env.BENCH_KEEP === '1') log(`${name}: kept ${t.dir}`);
-    }
+    log(`${name} FAILED to start: ${result.error}`);
+    return { result };
   }
-  return result;
+}
+
+async function stopTarget(live: Live): Promise<void> {
+  const t = live.t;
+  if (!t) return;
+  live.t = undefined;
+  await t.stop();
+  if (env.BENCH_KEEP === '1') log(`${t.name}: kept ${t.dir}`);
+  removeTempDir(t.dir);
+}
+
+/** Run `fn` for a live target; an exception marks the target failed and stops its server. */
+async function step(live: Live, what: string, fn: (t: Target) => Promise<void>): Promise<void> {
+  const t = live.t;
+  if (!t) return;
+  try {
+    await fn(t);
+  } catch (e) {
+    live.result.error = `${what}: ${(e as Error).stack ?? String(e)}`;
+    log(`${t.name} FAILED during ${live.result.error}`);
+    log(`${t.name} server log tail:\n${tailLog(t.server.logFile)}`);
+    await stopTarget(live);
+  }
+}
+
+const median = (xs: LoadStats[]) => [...xs].sort((a, b) => a.rps - b.rps)[Math.floor((xs.length - 1) / 2)];
+
+async function benchAll(lives: Live[]): Promise<void> {
+  for (const live of lives) {
+    await step(live, 'sanity check', async (t) => {
+      live.result.checks = await sanityCheck(t);
+      for (const c of live.result.checks) log(`${t.name} sanity check: ${c}`);
+    });
+  }
+  // Interleave targets per scenario (alternating order each round) so machine noise hits both alike.
+  for (const sc of scenarios) {
+    const runs = new Map<Live, LoadStats[]>();
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? lives : [...lives].reverse();
+      for (const live of order) {
+        await step(live, sc.name, async (t) => {
+          log(`${t.name}: ${sc.name} (${load.duration} s, ${load.connections} connections, round ${round + 1}/${rounds})…`);
+          const s = await runLoad(sc.build(t), load);
+          runs.set(live, [...(runs.get(live) ?? []), s]);
+          log(`${t.name}: ${sc.name} → ${Math.round(s.rps)} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms` +
+            (s.non2xx || s.errors ? `, non-2xx ${s.non2xx}, errors ${s.errors} ${JSON.stringify(s.statusCodes)}` : ''));
+        });
+      }
+    }
+    for (const [live, xs] of runs) live.result.scenarios[sc.name] = median(xs);
+  }
+  for (const live of lives) {
+    await step(live, 'memory', async (t) => {
+      live.result.memAfterHttp = memoryMb(t.server.pid);
+      log(`${t.name}: RSS ${live.result.memAfterHttp.rss.toFixed(1)} MB; children: ${live.result.memAfterHttp.children.join(', ') || 'none'}`);
+    });
+  }
+  if (!realtimeOn) return;
+  for (const live of lives) {
+    await step(live, 'realtime', async (t) => {
+      log(`${t.name}: realtime with ${rtCfg.subscribers} subscribers, ${rtCfg.creates} creates…`);
+      const rt = await runRealtime(t, rtCfg, () => { live.result.memWithSubscribers = memoryMb(t.server.pid); });
+      live.result.realtime = rt;
+      log(`${t.name}: realtime delivered ${rt.delivered}/${rt.expected}, p50 ${rt.p50.toFixed(1)} ms, p99 ${rt.p99.toFixed(1)} ms, max ${rt.max.toFixed(1)} ms`);
+    });
+  }
 }
 
 function gitCommit(): string {
@@ -87,10 +132,19 @@ function gitCommit(): string {
 
 async function main(): Promise<void> {
   const started = new Date();
-  const results: TargetResult[] = [];
-  for (const name of targets) results.push(await benchTarget(name));
-  const report = renderReport(
-    { ...load, posts: POST_COUNT, users: USER_COUNT, started, commit: gitCommit() }, scenarios, results, realtimeOn);
+  const loadBefore = loadavg()[0];
+  const lives: Live[] = [];
+  for (const name of targets) lives.push(await startTarget(name));
+  try {
+    await benchAll(lives);
+  } finally {
+    for (const live of lives) await stopTarget(live);
+  }
+  const results = lives.map((l) => l.result);
+  const report = renderReport({
+    ...load, rounds, posts: POST_COUNT, users: USER_COUNT, started, commit: gitCommit(),
+    loadavg: [loadBefore, loadavg()[0]],
+  }, scenarios, results, realtimeOn);
   process.stdout.write('\n' + report);
   writeFileSync(join(REPO_ROOT, 'bench/last-run.md'), report);
   log('report written to bench/last-run.md');

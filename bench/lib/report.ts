@@ -1,4 +1,5 @@
 // Markdown report: scenario table (Basalt vs baseline), memory, realtime, sanity-check problems.
+import { cpus } from 'node:os';
 import type { LoadStats } from './load.ts';
 import type { RealtimeStats } from '../realtime.ts';
 import type { Scenario } from '../scenarios/index.ts';
@@ -17,7 +18,10 @@ export interface TargetResult {
   memWithSubscribers?: Mem;
   realtime?: RealtimeStats;
 }
-export interface RunInfo { duration: number; warmup: number; connections: number; posts: number; users: number; started: Date; commit: string }
+export interface RunInfo {
+  duration: number; warmup: number; connections: number; rounds: number; posts: number; users: number;
+  started: Date; commit: string; loadavg: [number, number];
+}
 
 const f0 = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '—' : Math.round(n).toLocaleString('en-US'));
 const f1 = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(1));
@@ -37,7 +41,9 @@ export function renderReport(info: RunInfo, scenarios: Scenario[], results: Targ
   const out: string[] = [];
   out.push(`# Basalt benchmark — ${info.started.toISOString()}`, '');
   out.push(`Node ${process.version}, ${info.connections} connections, ${info.duration} s per scenario (+${info.warmup} s warm-up), ` +
-    `${info.users} users / ${info.posts} posts, commit \`${info.commit}\`.`, '');
+    `${info.users} users / ${info.posts} posts, commit \`${info.commit}\`, ${cpus().length} CPUs, ` +
+    `load average ${info.loadavg[0].toFixed(2)} → ${info.loadavg[1].toFixed(2)}` +
+    (info.rounds > 1 ? `, median of ${info.rounds} interleaved rounds` : ', targets interleaved per scenario') + '.', '');
   out.push('| scenario | Basalt req/s | p50 ms | p99 ms | baseline req/s | p50 ms | p99 ms | Basalt/baseline | target |');
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const sc of scenarios) {
