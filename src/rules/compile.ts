@@ -2,7 +2,7 @@
 import type { Collection } from '../core/collections/types.ts'
 import { sql, type Sql } from '../store/sql.ts'
 import { baseOp, forEachOperand, isAnyOp, type BaseOp, type Expr } from './ast.ts'
-import { RuleError } from './errors.ts'
+import { MAX_GENERATED_SOURCES, RuleError } from './errors.ts'
 import { parse } from './parser.ts'
 import { andSql, table, type CompileOptions, type Ctx, type Join, type Operand, type Scope } from './resolve-context.ts'
 import { collectionKey, resolveOperand } from './resolve.ts'
@@ -14,7 +14,10 @@ export function makeContext(opts: CompileOptions, counter = { n: 0 }): Ctx {
     now: opts.now ?? new Date(),
     env: new Map(),
     sortMode: false,
-    nextAlias: (prefix) => `__${prefix}${++counter.n}`,
+    nextAlias: (prefix) => {
+      if (++counter.n > MAX_GENERATED_SOURCES) throw new RuleError('filter expression is too complex (too many joined sources)')
+      return `__${prefix}${counter.n}`
+    },
     joinRule: (collection, alias) => {
       if (!opts.restricted) return null
       const rule = collection.listRule

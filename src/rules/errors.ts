@@ -19,5 +19,10 @@ export const MAX_RELATION_DEPTH = 6
 /** Nested function calls including the outer one (fexpr). */
 export const MAX_FUNC_DEPTH = 3
 export const MAX_FUNC_ARGS = 10
+/**
+ * Generated subquery sources (tables, json_each, dummies) per compile, nested listRules included:
+ * bounds the SQL a 3500-char filter can expand to when each hop ANDs in a long listRule.
+ */
+export const MAX_GENERATED_SOURCES = 3000
 export const MAX_SORT_TERMS = 8
 export const MAX_SORT_TERM_LENGTH = 255

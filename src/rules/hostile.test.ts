@@ -84,6 +84,20 @@ describe('hostile filters', () => {
     expect(Date.now() - t).toBeLessThan(2000)
   })
 
+  it('stops listRule amplification with a complexity limit instead of building huge SQL', () => {
+    const { schema, byName } = buildSchema()
+    byName.posts.listRule = Array.from({ length: 200 }, () => 'tags.name?="a"').join('||')
+    const filter = Array.from({ length: 200 }, () => 'post.title="x"').join('||')
+    const opts = { ...options('comments'), schema, collection: byName.comments, restricted: true }
+    const t = Date.now()
+    expect(() => compileFilter(filter, opts)).toThrow(/too complex/)
+    expect(Date.now() - t).toBeLessThan(1000)
+  })
+
+  it('rejects numbers that do not fit a double', () => {
+    expect(() => run(`views > ${'9'.repeat(400)}`)).toThrow(/number out of range/)
+  })
+
   it('survives token-soup fuzzing: every input is a RuleError or valid SQL', () => {
     const vocab = ['title', 'tags.name', 'owner.team.name', 'labels:each', 'data.a.0', '@request.auth.id', '@request.body.x', '@now',
       '@collection.memberships:m.user', 'comments_via_post.message', '"x"', "'%'", '1', '-2.5', 'null', 'true', '=', '!=', '?=', '~', '?!~',

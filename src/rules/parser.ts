@@ -76,7 +76,11 @@ class Parser {
     if (!tok) return this.fail('expected an operand')
     this.i++
     switch (tok.kind) {
-      case 'number': return { kind: 'number', value: Number(tok.value), pos: tok.pos }
+      case 'number': {
+        const value = Number(tok.value)
+        if (!Number.isFinite(value)) this.fail('number out of range', tok)
+        return { kind: 'number', value, pos: tok.pos }
+      }
       case 'text': return { kind: 'text', value: tok.value, pos: tok.pos }
       case 'ident': {
         const next = this.peek()

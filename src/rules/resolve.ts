@@ -81,64 +81,71 @@ function hop(hops: number): number {
   return hops + 1
 }
 
-/** Walks `segs` from `st`: relations and back-relations add joins, JSON fields take the rest as a JSON path. */
-export function resolvePath(ctx: Ctx, st: PathState, segs: string[], mod: Modifier | null): Operand {
+/** Walks `segs` from `start`: relations and back-relations add joins, JSON fields take the rest as a JSON path. */
+export function resolvePath(ctx: Ctx, start: PathState, segs: string[], mod: Modifier | null): Operand {
   if (mod === 'isset' || mod === 'changed') throw new RuleError(`the :${mod} modifier is only allowed on @request.* identifiers`)
-  let { scope, multi, hops } = st
-  const joins = [...st.joins]
-  const guards = [...st.guards]
+  const st: PathState = { ...start, joins: [...start.joins], guards: [...start.guards] }
   for (let i = 0; i < segs.length; i++) {
     const seg = segs[i]
     const last = i === segs.length - 1
-    const field = fieldOf(scope.collection, seg)
+    const field = fieldOf(st.scope.collection, seg)
     if (!field) {
-      const back = findBackRelation(ctx, scope.collection, seg)
-      if (!back) throw new RuleError(`unknown field "${seg}" in collection "${scope.collection.name}"`)
-      checkHidden(ctx, back.collection, back.field)
-      hops = hop(hops)
-      const alias = ctx.nextAlias('b')
-      const next = { alias, collection: back.collection }
-      joins.push({ source: table(ctx, back.collection, alias), on: andSql([backCondition(ctx, next, back.field, scope), ctx.joinRule(back.collection, alias)]) })
-      multi = true
-      scope = next
-      if (last) {
-        if (mod === 'length' || mod === 'each') throw new RuleError(`the :${mod} modifier is not supported on back-relation "${seg}"`)
-        return finish(ctx, { value: column(ctx, scope, 'id'), joins, multi, guards }, mod)
-      }
-      continue
+      backRelationHop(ctx, st, seg)
+      if (!last) continue
+      if (mod === 'length' || mod === 'each') throw new RuleError(`the :${mod} modifier is not supported on back-relation "${seg}"`)
+      return finish(ctx, { ...st, value: column(ctx, st.scope, 'id') }, mod)
     }
-    checkHidden(ctx, scope.collection, field)
-    if (last) return fieldValue(ctx, scope, field, mod, { joins, multi, guards })
+    checkHidden(ctx, st.scope.collection, field)
+    // `rel.id` is the stored id itself: no join needed.
+    if (last || (field.type === 'relation' && i + 1 === segs.length - 1 && segs[i + 1] === 'id')) {
+      return fieldValue(ctx, st.scope, field, mod, st)
+    }
     if (field.type === 'json') {
-      const path = segs.slice(i + 1).map((s) => (/^[0-9]+$/.test(s) ? Number(s) : s))
-      const value = ctx.opts.dialect.jsonExtract(column(ctx, scope, field.name), path)
       if (mod === 'length' || mod === 'each') throw new RuleError(`the :${mod} modifier is not supported on JSON paths`)
-      return finish(ctx, { value, joins, multi, guards, noCoalesce: true }, mod)
+      const path = segs.slice(i + 1).map((s) => (/^[0-9]+$/.test(s) ? Number(s) : s))
+      const value = ctx.opts.dialect.jsonExtract(column(ctx, st.scope, field.name), path)
+      return finish(ctx, { ...st, value, noCoalesce: true }, mod)
     }
     if (field.type !== 'relation') throw new RuleError(`field "${seg}" is not a relation and cannot be traversed`)
-    // `rel.id` is the stored id itself: no join needed.
-    if (i + 1 === segs.length - 1 && segs[i + 1] === 'id') return fieldValue(ctx, scope, field, mod, { joins, multi, guards })
-    const target = ctx.opts.schema.find(field.collectionId)
-    if (!target) throw new RuleError(`relation "${seg}" points to a missing collection`)
-    hops = hop(hops)
-    let idExpr = column(ctx, scope, field.name)
-    if (isMultiValued(field)) {
-      const je = ctx.nextAlias('j')
-      joins.push({ source: ctx.opts.dialect.jsonEach(idExpr, je), on: sql.raw('1=1') })
-      idExpr = sql`${ident(ctx, je)}.${sql.raw('value')}`
-      multi = true
-    }
-    const alias = ctx.nextAlias('t')
-    scope = { alias, collection: target }
-    joins.push({ source: table(ctx, target, alias), on: andSql([sql`${column(ctx, scope, 'id')} = ${idExpr}`, ctx.joinRule(target, alias)]) })
+    relationHop(ctx, st, field)
   }
   throw new RuleError('invalid identifier: empty path')
 }
 
-type Partial3 = Pick<Operand, 'joins' | 'multi' | 'guards'>
+/** Joins the relation's target by id (multi relations through json_each). Mutates `st`. */
+function relationHop(ctx: Ctx, st: PathState, field: RelationField): void {
+  const target = ctx.opts.schema.find(field.collectionId)
+  if (!target) throw new RuleError(`relation "${field.name}" points to a missing collection`)
+  st.hops = hop(st.hops)
+  let idExpr = column(ctx, st.scope, field.name)
+  if (isMultiValued(field)) {
+    const je = ctx.nextAlias('j')
+    st.joins.push({ source: ctx.opts.dialect.jsonEach(idExpr, je), on: sql.raw('1=1') })
+    idExpr = sql`${ident(ctx, je)}.${sql.raw('value')}`
+    st.multi = true
+  }
+  const alias = ctx.nextAlias('t')
+  st.scope = { alias, collection: target }
+  st.joins.push({ source: table(ctx, target, alias), on: andSql([sql`${column(ctx, st.scope, 'id')} = ${idExpr}`, ctx.joinRule(target, alias)]) })
+}
+
+/** Joins the rows of `<collection>_via_<field>` that reference the current row. Mutates `st`. */
+function backRelationHop(ctx: Ctx, st: PathState, seg: string): void {
+  const back = findBackRelation(ctx, st.scope.collection, seg)
+  if (!back) throw new RuleError(`unknown field "${seg}" in collection "${st.scope.collection.name}"`)
+  checkHidden(ctx, back.collection, back.field)
+  st.hops = hop(st.hops)
+  const next = { alias: ctx.nextAlias('b'), collection: back.collection }
+  const on = andSql([backCondition(ctx, next, back.field, st.scope), ctx.joinRule(back.collection, next.alias)])
+  st.joins.push({ source: table(ctx, back.collection, next.alias), on })
+  st.multi = true
+  st.scope = next
+}
+
+type PathPart = Pick<Operand, 'joins' | 'multi' | 'guards'>
 
 /** Value of the last field of a path; multi-valued columns are iterated with json_each. */
-function fieldValue(ctx: Ctx, scope: Scope, field: Field, mod: Modifier | null, st: Partial3): Operand {
+function fieldValue(ctx: Ctx, scope: Scope, field: Field, mod: Modifier | null, st: PathPart): Operand {
   const col = column(ctx, scope, field.name)
   const guards = [...st.guards, ...emailGuard(ctx, scope, field)]
   if (isMultiValued(field)) {
