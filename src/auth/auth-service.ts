@@ -104,7 +104,7 @@ export class AuthService {
       if (name === 'email' && !identity.includes('@')) continue
       if (!c.fields.some((f) => f.name === name)) continue
       const col = this.deps.store.dialect.ident(name)
-      const cond = name === 'email' ? sql`${col} = ${identity} COLLATE NOCASE` : sql`${col} = ${identity}`
+      const cond = name === 'email' ? this.deps.store.dialect.equalsIgnoreCase(col, sql`${identity}`) : sql`${col} = ${identity}`
       const row = await this.deps.store.get(sql`SELECT * FROM ${this.deps.store.dialect.ident(c.name)} WHERE ${cond} LIMIT 1`)
       if (row) return rowToRecord(c, row)
     }

@@ -19,7 +19,7 @@ function parsedIndexes(c: Collection): IndexDef[] {
 export async function createCollectionTable(tx: Executor, c: Collection, dialect: SqlDialect): Promise<void> {
   const cols = c.fields.map((f) => columnDef(f, dialect)).join(', ')
   await tx.exec(`CREATE TABLE ${dialect.ident(c.name).render().sql} (${cols})`)
-  for (const idx of parsedIndexes(c)) await tx.exec(indexSql(idx, c.name))
+  for (const idx of parsedIndexes(c)) await tx.exec(indexSql(idx, c.name, dialect))
 }
 
 export async function dropCollectionTable(tx: Executor, c: Collection, dialect: SqlDialect): Promise<void> {
@@ -51,7 +51,7 @@ export async function alterCollectionTable(tx: Executor, before: Collection, aft
       await convertMultiplicity(tx, table, f, isMultiValued(f), dialect)
     }
   }
-  for (const idx of parsedIndexes(after)) await tx.exec(indexSql(idx, after.name))
+  for (const idx of parsedIndexes(after)) await tx.exec(indexSql(idx, after.name, dialect))
 }
 
 /** Single <-> multiple value conversion: a single value becomes a one-item list; a list keeps its last item. */
@@ -60,9 +60,7 @@ async function convertMultiplicity(tx: Executor, table: string, f: Field, toMult
   const tmp = dialect.ident('_conv_' + f.id).render().sql
   const type = dialect.columnType(toMulti ? 'jsonArray' : 'text')
   await tx.exec(`ALTER TABLE ${table} ADD COLUMN ${tmp} ${type}`)
-  const expr = toMulti
-    ? `CASE WHEN ${col} IS NULL OR ${col} = '' THEN '[]' ELSE json_array(${col}) END`
-    : `CASE WHEN json_valid(${col}) AND json_type(${col}) = 'array' THEN coalesce(json_extract(${col}, '$[#-1]'), '') ELSE coalesce(${col}, '') END`
+  const expr = toMulti ? dialect.singleToMulti(col) : dialect.multiToSingle(col)
   await tx.exec(`UPDATE ${table} SET ${tmp} = ${expr}`)
   await tx.exec(`ALTER TABLE ${table} DROP COLUMN ${col}`)
   await tx.exec(`ALTER TABLE ${table} RENAME COLUMN ${tmp} TO ${col}`)

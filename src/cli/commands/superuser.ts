@@ -22,7 +22,7 @@ export async function superuserCommand(argv: string[]): Promise<number> {
   const app = await createApp(resolveConfig(fromEnv(process.env), flags, { logLevel: 'silent' }))
   try {
     const c = app.collections.get(SUPERUSERS_NAME)
-    const existing = await app.store.get<{ id: string }>(sql`SELECT "id" FROM "_superusers" WHERE "email" = ${email} COLLATE NOCASE`)
+    const existing = await app.store.get<{ id: string }>(sql`SELECT "id" FROM "_superusers" WHERE ${app.store.dialect.equalsIgnoreCase(sql`"email"`, sql`${email}`)}`)
     const asSuperuser = guestRequest({ auth: { collection: c, record: { id: 'cli' } } })
     const body = { email, password, passwordConfirm: password }
     if (existing) await app.records.update(c, existing.id, { body, files: new Map() }, {}, asSuperuser)

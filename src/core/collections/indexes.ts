@@ -1,5 +1,6 @@
 // Collection index definitions: parsed from PocketBase-style CREATE INDEX text, re-emitted safely.
 import { quoteIdentText } from '../../store/dialects/sqlite.ts'
+import type { SqlDialect } from '../../store/dialects/types.ts'
 
 export interface IndexColumn { name: string; collate: 'NOCASE' | null; order: 'ASC' | 'DESC' | null }
 export interface IndexDef { unique: boolean; name: string; table: string; columns: IndexColumn[]; where: string | null }
@@ -30,9 +31,9 @@ export function parseIndex(text: string): IndexDef | string {
   return { unique: !!unique, name, table, columns, where: where ? where.replace(/`/g, '"') : null }
 }
 
-export function indexSql(def: IndexDef, table = def.table): string {
+export function indexSql(def: IndexDef, table: string, dialect: SqlDialect): string {
   const cols = def.columns
-    .map((c) => [quoteIdentText(c.name), c.collate && `COLLATE ${c.collate}`, c.order].filter(Boolean).join(' '))
+    .map((c) => [c.collate ? dialect.nocaseIndexColumn(quoteIdentText(c.name)) : quoteIdentText(c.name), c.order].filter(Boolean).join(' '))
     .join(', ')
   return `CREATE ${def.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdentText(def.name)} ON ${quoteIdentText(table)} (${cols})` +
     (def.where ? ` WHERE ${def.where}` : '')

@@ -36,4 +36,9 @@ export const sqliteDialect: SqlDialect = {
       jsonArray: "JSON DEFAULT '[]' NOT NULL",
     })[kind],
   bool: (v) => sql.raw(v ? '1' : '0'),
+  equalsIgnoreCase: (l, r) => sql`${l} = ${r} COLLATE NOCASE`,
+  nocaseIndexColumn: (col) => `${col} COLLATE NOCASE`,
+  singleToMulti: (col) => `CASE WHEN ${col} IS NULL OR ${col} = '' THEN '[]' ELSE json_array(${col}) END`,
+  multiToSingle: (col) =>
+    `CASE WHEN json_valid(${col}) AND json_type(${col}) = 'array' THEN coalesce(json_extract(${col}, '$[#-1]'), '') ELSE coalesce(${col}, '') END`,
 }

@@ -27,6 +27,14 @@ export interface SqlDialect {
   columnType(kind: ColumnKind): string
   /** SQL literal for booleans as stored. */
   bool(value: boolean): Sql
+  /** Case-insensitive equality, used for identities such as emails. */
+  equalsIgnoreCase(left: Sql, right: Sql): Sql
+  /** Index column term for a case-insensitive (NOCASE) index column. */
+  nocaseIndexColumn(quotedColumn: string): string
+  /** Expression converting a single-value column to a one-item JSON array ('' → []). */
+  singleToMulti(quotedColumn: string): string
+  /** Expression converting a JSON array column to its last item ('' when empty). */
+  multiToSingle(quotedColumn: string): string
 }
 
 export type ColumnKind = 'text' | 'number' | 'bool' | 'json' | 'jsonArray'
