@@ -66,10 +66,17 @@ export async function runRealtime(t: Target, cfg: RealtimeConfig, whileConnected
   const sent = new Map<string, number>();          // title → t0
   const received = new Map<string, number>();      // title → deliveries so far
   const latencies: number[] = [];
-  const onEvent = (ev: string, _id: string, data: string, at: number) => {
+  const privateTitle = `rt-private-${Date.now().toString(36)}`;
+  let privateToOwner = 0, privateLeaks = 0;
+  const ownerOf = (i: number) => t.users[i % t.users.length];
+  const onEvent = (sub: number) => (ev: string, _id: string, data: string, at: number) => {
     if (!ev.startsWith('posts')) return;
     let title: string;
     try { title = JSON.parse(data).record.title; } catch { errors.push(`bad event data: ${data.slice(0, 80)}`); return; }
+    if (title === privateTitle) {
+      if (ownerOf(sub) === t.users[0]) privateToOwner++; else privateLeaks++;
+      return;
+    }
     const t0 = sent.get(title);
     if (t0 === undefined) return;
     latencies.push(at - t0);
@@ -77,13 +84,14 @@ export async function runRealtime(t: Target, cfg: RealtimeConfig, whileConnected
   };
 
   const c0 = performance.now();
-  const settled = await mapLimit(Array.from({ length: cfg.subscribers }), 50, async () => {
-    try { return await connect(t.url, onEvent); } catch (e) { errors.push(`connect: ${(e as Error).message}`); return null; }
+  const settled = await mapLimit(Array.from({ length: cfg.subscribers }), 50, async (_, i) => {
+    try { return await connect(t.url, onEvent(i)); } catch (e) { errors.push(`connect: ${(e as Error).message}`); return null; }
   });
   const subs = settled.filter((s): s is Sub => s !== null && !!s.clientId);
   let subscribed = 0;
-  await mapLimit(subs, 50, async (s, i) => {
-    const token = t.users[i % t.users.length].token;
+  await mapLimit(settled, 50, async (s, i) => {
+    if (!s?.clientId) return;
+    const token = ownerOf(i).token;
     const r = await api(t.url, 'POST', '/api/realtime', { clientId: s.clientId, subscriptions: ['posts/*'] }, token);
     if (r.status === 204 || r.status === 200) subscribed++;
     else if (errors.length < 20) errors.push(`subscribe → ${r.status} ${r.text.slice(0, 120)}`);
@@ -112,6 +120,17 @@ export async function runRealtime(t: Target, cfg: RealtimeConfig, whileConnected
     }
     if (cfg.gapMs > 0) await new Promise((r) => setTimeout(r, cfg.gapMs));
   }
+
+  // Privacy probe: an unpublished post must reach only its owner's subscribers (listRule).
+  const res = await fetch(`${t.url}/api/collections/posts/records`, {
+    method: 'POST', body: newPostPayload(t.users[0].id, privateTitle, false),
+    headers: { 'content-type': 'application/json', authorization: t.users[0].token },
+  });
+  await res.arrayBuffer();
+  await new Promise((r) => setTimeout(r, 500));
+  const ownerSubs = settled.filter((s, i) => s?.clientId && ownerOf(i) === t.users[0]).length;
+  if (privateLeaks > 0) errors.push(`unpublished post delivered to ${privateLeaks} non-owner subscriber(s) (listRule leak)`);
+  if (privateToOwner !== ownerSubs) errors.push(`unpublished post reached ${privateToOwner}/${ownerSubs} owner subscribers`);
 
   for (const s of subs) s.req.destroy();
   latencies.sort((a, b) => a - b);
