@@ -11,6 +11,7 @@ import { LocalFileStorage } from './files/local-storage.ts'
 import type { FileStorage } from './files/storage.ts'
 import { MemoryBroker, RealtimeHub, type Broker } from './realtime/index.ts'
 import { SqliteStore } from './store/sqlite-store.ts'
+import { PostgresStore } from './store/postgres-store.ts'
 import { migrateSystemTables } from './store/migrations.ts'
 import type { Store } from './store/types.ts'
 
@@ -28,13 +29,27 @@ export interface App {
   close(): Promise<void>
 }
 
+/** The store named by the config: PostgreSQL when DATABASE_URL is set, else SQLite in the data dir. */
+export function openStore(config: Config): Store {
+  if (config.databaseUrl) return new PostgresStore({ connectionString: config.databaseUrl, poolSize: config.pgPoolSize })
+  return new SqliteStore({ file: path.join(config.dataDir, 'data.db'), synchronous: config.sqliteSynchronous })
+}
+
+/** Creates or upgrades the bookkeeping schema and system collections, once, under the migration lock. */
+export async function migrate(store: Store, collections: CollectionService): Promise<void> {
+  await store.transaction(async (tx) => {
+    await migrateSystemTables(tx, store.dialect)
+    await collections.bootstrap(tx)
+  })
+  await collections.reload()
+}
+
 export async function createApp(config: Config, opts: { clock?: Clock } = {}): Promise<App> {
   const clock = opts.clock ?? systemClock
   fs.mkdirSync(config.dataDir, { recursive: true })
-  const store = new SqliteStore({ file: path.join(config.dataDir, 'data.db'), synchronous: config.sqliteSynchronous })
-  await store.transaction((tx) => migrateSystemTables(tx))
+  const store = openStore(config)
   const collections = new CollectionService(store, clock)
-  await collections.init()
+  await migrate(store, collections)
   const files = new LocalFileStorage(path.join(config.dataDir, 'storage'))
   const broker = new MemoryBroker()
   const records = new RecordService({

@@ -17,6 +17,12 @@ export interface Config {
   logLevel: string
   /** How long shutdown waits for in-flight requests before closing connections. */
   shutdownGraceMs: number
+  /** PostgreSQL connection string; unset = embedded SQLite in dataDir. */
+  databaseUrl: string | null
+  /** Max PostgreSQL connections per node. */
+  pgPoolSize: number
+  /** Redis connection string for cross-node realtime fan-out and schema invalidation; unset = in-process. */
+  redisUrl: string | null
 }
 
 export const DEFAULTS: Config = {
@@ -28,6 +34,9 @@ export const DEFAULTS: Config = {
   sqliteSynchronous: 'NORMAL',
   logLevel: 'info',
   shutdownGraceMs: 10_000,
+  databaseUrl: null,
+  pgPoolSize: 10,
+  redisUrl: null,
 }
 
 export class ConfigError extends Error {}
@@ -56,6 +65,15 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
     out.sqliteSynchronous = v
   }
   if (env.BASALT_LOG_LEVEL) out.logLevel = env.BASALT_LOG_LEVEL
+  if (env.DATABASE_URL) {
+    if (!/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) throw new ConfigError('DATABASE_URL must be a postgres:// URL')
+    out.databaseUrl = env.DATABASE_URL
+  }
+  if (env.BASALT_PG_POOL_SIZE) out.pgPoolSize = positiveInt('BASALT_PG_POOL_SIZE', env.BASALT_PG_POOL_SIZE)
+  if (env.REDIS_URL) {
+    if (!/^rediss?:\/\//.test(env.REDIS_URL)) throw new ConfigError('REDIS_URL must be a redis:// URL')
+    out.redisUrl = env.REDIS_URL
+  }
   return out
 }
 

@@ -1,27 +1,52 @@
-// Basalt's own bookkeeping tables (collections, params), created idempotently at startup.
+// Basalt's own bookkeeping tables (collections, params), created idempotently under a migration lock.
+import type { SqlDialect } from './dialects/types.ts'
+import { POSTGRES_HELPERS } from './dialects/postgres.ts'
+import { sql } from './sql.ts'
 import type { Executor } from './types.ts'
 
-export async function migrateSystemTables(tx: Executor): Promise<void> {
+/** Bumped whenever the bookkeeping schema changes; stored in `_params`. */
+export const SCHEMA_VERSION = 1
+const MIGRATION_LOCK_KEY = 4_220_909 // arbitrary, constant: one advisory lock for all Basalt migrations
+
+/**
+ * Takes the cluster-wide migration lock for the rest of the transaction: on PostgreSQL an advisory
+ * lock, so nodes starting together migrate one after the other; on SQLite `BEGIN IMMEDIATE` already
+ * serializes writers.
+ */
+export async function takeMigrationLock(tx: Executor, dialect: SqlDialect): Promise<void> {
+  if (dialect.name === 'postgres') await tx.get(sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY}) AS "locked"`)
+}
+
+export async function migrateSystemTables(tx: Executor, dialect: SqlDialect): Promise<void> {
+  await takeMigrationLock(tx, dialect)
+  if (dialect.name === 'postgres') await tx.exec(POSTGRES_HELPERS)
   await tx.exec(`CREATE TABLE IF NOT EXISTS "_collections" (
     "id" TEXT PRIMARY KEY NOT NULL,
-    "system" BOOLEAN DEFAULT FALSE NOT NULL,
+    "system" SMALLINT DEFAULT 0 NOT NULL,
     "type" TEXT DEFAULT 'base' NOT NULL,
-    "name" TEXT UNIQUE NOT NULL COLLATE NOCASE,
-    "fields" JSON DEFAULT '[]' NOT NULL,
-    "indexes" JSON DEFAULT '[]' NOT NULL,
+    "name" TEXT NOT NULL,
+    "fields" TEXT DEFAULT '[]' NOT NULL,
+    "indexes" TEXT DEFAULT '[]' NOT NULL,
     "listRule" TEXT DEFAULT NULL,
     "viewRule" TEXT DEFAULT NULL,
     "createRule" TEXT DEFAULT NULL,
     "updateRule" TEXT DEFAULT NULL,
     "deleteRule" TEXT DEFAULT NULL,
-    "options" JSON DEFAULT '{}' NOT NULL,
+    "options" TEXT DEFAULT '{}' NOT NULL,
     "created" TEXT DEFAULT '' NOT NULL,
     "updated" TEXT DEFAULT '' NOT NULL
   )`)
+  await tx.exec(`CREATE UNIQUE INDEX IF NOT EXISTS "_collections_name_idx" ON "_collections" (${dialect.nocaseIndexColumn('"name"')})`)
   await tx.exec(`CREATE TABLE IF NOT EXISTS "_params" (
     "id" TEXT PRIMARY KEY NOT NULL,
-    "value" JSON DEFAULT NULL,
+    "value" TEXT DEFAULT NULL,
     "created" TEXT DEFAULT '' NOT NULL,
     "updated" TEXT DEFAULT '' NOT NULL
   )`)
+  const version = JSON.stringify(SCHEMA_VERSION)
+  const row = await tx.get<{ value: string }>(sql`SELECT "value" FROM "_params" WHERE "id" = 'schema_version'`)
+  if (!row) await tx.run(sql`INSERT INTO "_params" ("id", "value") VALUES ('schema_version', ${version})`)
+  else if (Number(JSON.parse(row.value)) > SCHEMA_VERSION) {
+    throw new Error(`the database schema (version ${row.value}) is newer than this Basalt (version ${SCHEMA_VERSION}); upgrade Basalt`)
+  }
 }

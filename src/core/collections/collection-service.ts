@@ -30,14 +30,16 @@ export class CollectionService implements SchemaLookup {
 
   constructor(private readonly store: Store, private readonly clock: Clock) {}
 
-  /** Loads the registry; creates the system collections on first start. */
-  async init(): Promise<void> {
-    await this.reload()
+  /**
+   * Creates the system collections that are missing. Runs inside the startup migration transaction
+   * (under the migration lock), so several nodes starting at once create them exactly once.
+   */
+  async bootstrap(tx: Executor): Promise<void> {
+    const existing = new Set((await tx.all<{ id: string }>(sql`SELECT "id" FROM "_collections"`)).map((r) => r.id))
     const now = this.clock.now()
     for (const c of [superusersCollection(now), usersCollection(now)]) {
-      if (!this.byId.has(c.id)) await this.store.transaction((tx) => this.insert(tx, c))
+      if (!existing.has(c.id)) await this.insert(tx, c)
     }
-    await this.reload()
   }
 
   async reload(): Promise<void> {
@@ -62,6 +64,7 @@ export class CollectionService implements SchemaLookup {
   }
 
   async create(input: Record<string, unknown>): Promise<Collection> {
+    await this.reload() // another node may have changed the schema
     const type = (input.type ?? 'base') as CollectionType
     if (type !== 'base' && type !== 'auth') throw badRequest('Failed to create collection.', { type: { code: 'validation_in_invalid', message: 'Must be a valid value.' } })
     const name = typeof input.name === 'string' ? input.name.trim() : ''
@@ -89,6 +92,7 @@ export class CollectionService implements SchemaLookup {
   }
 
   async update(idOrName: string, input: Record<string, unknown>): Promise<Collection> {
+    await this.reload()
     const before = this.get(idOrName)
     const c: Collection = structuredClone(before)
     if (typeof input.name === 'string') c.name = input.name.trim()
@@ -120,6 +124,7 @@ export class CollectionService implements SchemaLookup {
   }
 
   async delete(idOrName: string): Promise<void> {
+    await this.reload()
     const c = this.get(idOrName)
     if (c.system) throw badRequest('System collections cannot be deleted.')
     const referencing = this.all().filter((o) => o.id !== c.id && o.fields.some((f) => f.type === 'relation' && f.collectionId === c.id))

@@ -1,0 +1,92 @@
+// PostgreSQL store: a pg connection pool; each transaction runs on one pooled client.
+import pg from 'pg'
+import { postgresDialect } from './dialects/postgres.ts'
+import type { Sql } from './sql.ts'
+import type { Executor, Row, Store } from './types.ts'
+
+export interface PostgresOptions {
+  connectionString: string
+  /** Max pooled connections per node. */
+  poolSize?: number
+  /** Server-side cap on one statement, so a pathological filter cannot hold a connection. */
+  statementTimeoutMs?: number
+  /** How long a request waits for a free connection before failing (503) instead of hanging. */
+  connectTimeoutMs?: number
+}
+
+// JSON columns come back as text, exactly like SQLite, so field codecs are engine-independent;
+// COUNT(*) (int8) is parsed to a number.
+const TEXT_TYPES = new Set<number>([114, 3802])
+const INT8 = 20
+function typeParser(oid: number, format?: string) {
+  if (TEXT_TYPES.has(oid)) return (v: string) => v
+  if (oid === INT8) return (v: string) => Number(v)
+  return pg.types.getTypeParser(oid, format as 'text')
+}
+
+function render(q: Sql) {
+  const { sql, params } = q.render(postgresDialect.placeholder)
+  return { text: sql, values: params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p)) }
+}
+
+function clientExecutor(client: pg.PoolClient | pg.Pool): Executor {
+  return {
+    async all<T>(q: Sql) { return (await client.query(render(q))).rows as T[] },
+    async get<T>(q: Sql) { return (await client.query(render(q))).rows[0] as T | undefined },
+    async run(q: Sql) { return { changes: (await client.query(render(q))).rowCount ?? 0 } },
+    async exec(ddl: string) { await client.query(ddl) },
+  }
+}
+
+export class PostgresStore implements Store {
+  readonly dialect = postgresDialect
+  readonly pool: pg.Pool
+  private readonly reads: Executor
+
+  constructor(opts: PostgresOptions) {
+    this.pool = new pg.Pool({
+      connectionString: opts.connectionString,
+      max: opts.poolSize ?? 10,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+      statement_timeout: opts.statementTimeoutMs ?? 15_000,
+      idle_in_transaction_session_timeout: 60_000,
+      types: { getTypeParser: typeParser as never },
+    })
+    // A dropped idle connection must not crash the process; the pool replaces it on next use.
+    this.pool.on('error', () => {})
+    this.reads = clientExecutor(this.pool)
+  }
+
+  all<T = Row>(q: Sql) { return this.reads.all<T>(q) }
+  get<T = Row>(q: Sql) { return this.reads.get<T>(q) }
+  run(q: Sql) { return this.reads.run(q) }
+  exec(ddl: string) { return this.reads.exec(ddl) }
+
+  async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect()
+    let broken = false
+    try {
+      await client.query('BEGIN')
+      const result = await fn(clientExecutor(client))
+      await client.query('COMMIT')
+      return result
+    } catch (err) {
+      try { await client.query('ROLLBACK') } catch { broken = true }
+      throw err
+    } finally {
+      client.release(broken)
+    }
+  }
+
+  async close() {
+    await this.pool.end()
+  }
+}
+
+/** Errors that mean "the database is unreachable right now" (→ 503, retry later), not a bad request. */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string }
+  if (!e) return false
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '53300'].includes(e.code ?? '')) return true
+  return typeof e.message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed/i.test(e.message)
+}
