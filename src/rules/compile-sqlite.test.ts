@@ -64,6 +64,7 @@ const POSTS: Record<string, Case[]> = {
     ['data.items.0.x > 0', {}, ['p1']],
     ['data.theme:lower ~ "DAR"', {}, ['p1', 'p4']],
     ['data.theme:lower = "DARK"', {}, []],
+    ['data != null', {}, ['p1', 'p2', 'p4']],
   ],
   'multi-valued: any vs all (empty set = one NULL value)': [
     ['tags ?= "t1"', {}, ['p1', 'p2']],

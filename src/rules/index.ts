@@ -1,4 +1,14 @@
 // Public surface of the rule/filter language: compile filters and sorts to SQL, validate rules.
+//
+// Semantics (see compile.ts / resolve.ts for the details and the reasons):
+// - Multi-valued operands (multi select/relation/file fields, paths through multi relations,
+//   back-relations, @collection, :each, body arrays) compile to correlated EXISTS subqueries, never
+//   joins of the outer query. `?op` = at least one value; plain `op` = at least one value matches and
+//   none fails. An empty set behaves as ONE NULL value (PocketBase's LEFT JOIN).
+// - Each comparison iterates its own sources, so `tags.name ?= "a" && tags.name ?= "b"` means "has a
+//   tag a and a tag b" (PocketBase shares one join there and never matches; a known complaint).
+// - `@collection.x[:alias]` is joined once per alias within an && chain: items sharing an alias are
+//   compiled into one EXISTS over that collection, so they constrain the same row, as in PocketBase.
 import type { Collection, SchemaLookup } from '../core/collections/types.ts'
 import { sqliteDialect } from '../store/dialects/sqlite.ts'
 import { sql, type Sql } from '../store/sql.ts'

@@ -156,6 +156,8 @@ function fieldValue(ctx: Ctx, scope: Scope, field: Field, mod: Modifier | null, 
     return finish(ctx, { joins, guards, multi: true, value: sql`${ident(ctx, je)}.${sql.raw('value')}` }, mod === 'each' ? null : mod)
   }
   if (mod === 'length' || mod === 'each') throw new RuleError(`the :${mod} modifier requires a multi-valued field, "${field.name}" is not`)
+  // Whole JSON values compare by their extracted primitive, without NULL/'' folding (PocketBase #4068).
+  if (field.type === 'json') return finish(ctx, { ...st, guards, value: ctx.opts.dialect.jsonExtract(col, []), noCoalesce: true }, mod)
   return finish(ctx, { ...st, guards, value: col }, mod)
 }
 
