@@ -188,6 +188,18 @@ const POSTS: Record<string, Case[]> = {
     ['created >= @yearStart && created <= @yearEnd', {}, ALL],
     ['@year = 2024 && @month = 5 && @day = 1 && @hour = 12 && @minute = 34 && @second = 56 && @weekday = 3', {}, ALL],
   ],
+  'documented examples (reference §2.6b)': [
+    ['status = "active" || (status = "draft" && owner = @request.auth.id)', u2, ['p1', 'p2', 'p4']],
+    ['comments_via_post.author ?= @request.auth.id', u1, ['p1']],
+    ['comments_via_post.author ?= @request.auth.id', u2, ['p1', 'p2']],
+    ['labels:length > 1 && labels:each != ""', {}, ['p1']],
+    ['@request.body.tags:length = 0 && @request.body.tags:isset = false', body({}), ALL],
+    ['@request.body.title:each = "x"', body({ title: 'x' }), ALL],
+    ['@request.auth.team = "tm1"', u1, ALL],
+    ['@request.auth.team:isset = true && @request.auth.nope:isset = false', u1, ALL],
+    ['@request.auth.nope = null', u1, ALL],
+    ['@collection.users.email ?= "bob@x.io"', {}, ALL],
+  ],
   functions: [
     ["strftime('%Y-%m', created) = '2024-06'", {}, ['p3']],
     ["strftime('%Y-%m-%d', created, '+1 day') = '2024-05-02'", {}, ['p1', 'p4']],
@@ -198,6 +210,15 @@ const POSTS: Record<string, Case[]> = {
 describe.each(Object.entries(POSTS))('posts filters: %s', (_group, cases) => {
   it.each(cases)('%s', (filter, opts, expected) => {
     expect(ids('posts', filter, opts)).toEqual(expected)
+  })
+})
+
+describe('main row from a one-row subselect (create rules)', () => {
+  it('resolves fields, relations and back-relations against the submitted values', () => {
+    const { sql, params } = compileFilter('owner.name = "Alice" && title = "new" && comments_via_post.id = null', options('posts')).render()
+    const row = db.prepare(`SELECT "r"."id" AS id FROM (SELECT ? AS "id", ? AS "title", ? AS "owner") AS "r" WHERE ${sql}`)
+    expect(row.all('tmp', 'new', 'u1', ...params)).toEqual([{ id: 'tmp' }])
+    expect(row.all('p1', 'new', 'u1', ...params)).toEqual([])
   })
 })
 
@@ -219,6 +240,8 @@ describe('restricted mode (client filter of a non-superuser)', () => {
     ['posts', 'secret = "s1"', {}, ['p1']],
     ['posts', 'vault.code = "secret-code"', {}, ['p1']],
     ['posts', 'vault = "v1"', r(), ['p1']],
+    ['posts', '@collection.users.email ?= "bob@x.io"', r(), []],
+    ['posts', '@collection.users.email ?= "alice@x.io"', r(), ALL],
   ] as [string, string, Partial<CompileOptions>, string[]][])('%s: %s', (collection, filter, opts, expected) => {
     expect(ids(collection, filter, opts)).toEqual(expected)
   })
