@@ -8,6 +8,11 @@ export class RuleError extends Error {
   }
 }
 
+/** Quotes user-supplied names for messages, cut short so errors never echo kilobytes of input. */
+export function quote(name: string): string {
+  return JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name)
+}
+
 /** PocketBase `MaxFilterLength`; applied to rules too so one parser bound covers every input. */
 export const MAX_EXPR_LENGTH = 3500
 /** PocketBase `maxExpressions`: comparison expressions per filter. */

@@ -1,6 +1,6 @@
 // Lexer: turns a filter/rule string into tokens (fexpr rules), single pass, no regex backtracking.
 import { OPERATORS } from './ast.ts'
-import { MAX_NESTING_DEPTH, RuleError } from './errors.ts'
+import { MAX_NESTING_DEPTH, RuleError, quote } from './errors.ts'
 
 export type TokenKind = 'ident' | 'number' | 'text' | 'op' | 'and' | 'or' | 'lparen' | 'rparen' | 'comma'
 
@@ -59,7 +59,7 @@ export function tokenize(input: string): Token[] {
       i++
       while (i < input.length && isIdentPart(input[i])) i++
       const name = input.slice(start, i)
-      if (name.endsWith('.') || name.endsWith(':')) fail(`identifier "${name}" must not end with "." or ":"`, start)
+      if (name.endsWith('.') || name.endsWith(':')) fail(`identifier ${quote(name)} must not end with "." or ":"`, start)
       tokens.push({ kind: 'ident', value: name, pos: start, end: i })
       continue
     }
@@ -104,7 +104,7 @@ function scanNumber(input: string, i: number, out: Token[], fail: (w: string, at
   }
   const text = input.slice(start, i)
   if (dots > 1 || text.endsWith('.') || (i < input.length && isIdentPart(input[i]))) {
-    fail(`invalid number "${input.slice(start, i + 1)}"`, start)
+    fail(`invalid number ${quote(input.slice(start, i + 1))}`, start)
   }
   out.push({ kind: 'number', value: text, pos: start, end: i })
   return i

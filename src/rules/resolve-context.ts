@@ -2,7 +2,7 @@
 import { findField, type Collection, type Field, type SchemaLookup } from '../core/collections/types.ts'
 import type { SqlDialect } from '../store/dialects/types.ts'
 import { sql, type Sql, type SqlValue } from '../store/sql.ts'
-import { RuleError } from './errors.ts'
+import { RuleError, quote } from './errors.ts'
 import type { RequestInfo } from './request-info.ts'
 
 export interface CompileOptions {
@@ -113,9 +113,9 @@ export function splitModifier(parts: string[]): { segs: string[]; mod: Modifier 
     if (s === '') throw new RuleError('invalid identifier: empty path segment')
     const colon = s.indexOf(':')
     if (colon < 0) return
-    if (i !== segs.length - 1) throw new RuleError(`invalid identifier segment "${s}": modifiers go on the last segment`)
+    if (i !== segs.length - 1) throw new RuleError(`invalid identifier segment ${quote(s)}: modifiers go on the last segment`)
     const m = s.slice(colon + 1)
-    if (!MODIFIERS.includes(m)) throw new RuleError(`unknown modifier ":${m}"`)
+    if (!MODIFIERS.includes(m)) throw new RuleError(`unknown modifier ${quote(`:${m}`)}`)
     mod = m as Modifier
     segs[i] = s.slice(0, colon)
     if (segs[i] === '') throw new RuleError('invalid identifier: empty path segment')

@@ -1,7 +1,7 @@
 // Functions in operands: strftime() on SQLite; geoDistance() is rejected (no geoPoint fields in Basalt).
 import { sql } from '../store/sql.ts'
 import type { Operand as AstOperand } from './ast.ts'
-import { RuleError } from './errors.ts'
+import { RuleError, quote } from './errors.ts'
 import type { Ctx, Operand } from './resolve-context.ts'
 
 type Resolve = (ctx: Ctx, o: AstOperand) => Operand
@@ -9,7 +9,7 @@ type Resolve = (ctx: Ctx, o: AstOperand) => Operand
 /** `strftime(format, [timeValue, modifiers…])` as PocketBase v0.36: SQLite strftime, NULL -> ''. */
 export function resolveFunc(ctx: Ctx, f: Extract<AstOperand, { kind: 'func' }>, resolve: Resolve): Operand {
   if (f.name === 'geoDistance') throw new RuleError('geoDistance() is not supported')
-  if (f.name !== 'strftime') throw new RuleError(`unknown function "${f.name}"`)
+  if (f.name !== 'strftime') throw new RuleError(`unknown function ${quote(f.name)}`)
   if (ctx.opts.dialect.name !== 'sqlite') throw new RuleError('strftime() is only supported on SQLite')
   const [format, value, ...modifiers] = f.args
   if (format?.kind !== 'text') throw new RuleError('strftime() needs a text format as first argument')

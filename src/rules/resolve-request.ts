@@ -1,7 +1,7 @@
 // @request.* resolution: method, context, query, headers, body (incl. :changed, relation hops) and auth.
 import { isMultiValued, type Collection, type Field } from '../core/collections/types.ts'
 import { sql, type SqlValue } from '../store/sql.ts'
-import { RuleError } from './errors.ts'
+import { RuleError, quote } from './errors.ts'
 import {
   andSql, column, fieldOf, ident, knownOperand, splitModifier, table,
   type Ctx, type Join, type Modifier, type Operand,
@@ -29,7 +29,7 @@ export function resolveRequest(ctx: Ctx, parts: string[]): Operand {
     }
     case 'body': return resolveBody(ctx, path, mod)
     case 'auth': return resolveAuth(ctx, path, mod)
-    default: throw new RuleError(`unknown identifier "@request.${kind}"`)
+    default: throw new RuleError(`unknown identifier ${quote(`@request.${kind}`)}`)
   }
 }
 

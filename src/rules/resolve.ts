@@ -2,7 +2,7 @@
 import { isMultiValued, type Collection, type Field, type RelationField } from '../core/collections/types.ts'
 import { sql, type Sql } from '../store/sql.ts'
 import type { Operand as AstOperand } from './ast.ts'
-import { MAX_RELATION_DEPTH, RuleError } from './errors.ts'
+import { MAX_RELATION_DEPTH, RuleError, quote } from './errors.ts'
 import { macroValue } from './macros.ts'
 import {
   andSql, column, fieldOf, ident, knownOperand, splitModifier, table,
@@ -38,7 +38,7 @@ export function resolveIdent(ctx: Ctx, name: string): Operand {
   if (name.startsWith('@collection.')) return resolveCollectionRef(ctx, name)
   if (name.startsWith('@')) {
     const v = macroValue(name, ctx.now)
-    if (v === undefined) throw new RuleError(`unknown identifier "${name}"`)
+    if (v === undefined) throw new RuleError(`unknown identifier ${quote(name)}`)
     return knownOperand(v)
   }
   const { segs, mod } = splitModifier(name.split('.'))
@@ -58,8 +58,8 @@ export function collectionKey(ctx: Ctx, name: string): { key: string; collection
   const colName = colon < 0 ? seg : seg.slice(0, colon)
   const alias = colon < 0 ? '' : seg.slice(colon + 1)
   const collection = ctx.opts.schema.find(colName)
-  if (!colName || !collection) throw new RuleError(`unknown collection in "${name}"`)
-  if (colon >= 0 && !/^[A-Za-z0-9_]+$/.test(alias)) throw new RuleError(`invalid @collection alias in "${name}"`)
+  if (!colName || !collection) throw new RuleError(`unknown collection in ${quote(name)}`)
+  if (colon >= 0 && !/^[A-Za-z0-9_]+$/.test(alias)) throw new RuleError(`invalid @collection alias in ${quote(name)}`)
   return { key: `${collection.id}:${alias}`, collection }
 }
 
@@ -67,7 +67,7 @@ export function collectionKey(ctx: Ctx, name: string): { key: string; collection
 function resolveCollectionRef(ctx: Ctx, name: string): Operand {
   const { key, collection } = collectionKey(ctx, name)!
   const parts = name.split('.').slice(2)
-  if (parts.length === 0) throw new RuleError(`"${name}" needs a field path`)
+  if (parts.length === 0) throw new RuleError(`${quote(name)} needs a field path`)
   const { segs, mod } = splitModifier(parts)
   const bound = ctx.env.get(key)
   if (bound) return resolvePath(ctx, { scope: bound, joins: [], multi: false, guards: [], hops: 0 }, segs, mod)
@@ -106,7 +106,7 @@ export function resolvePath(ctx: Ctx, start: PathState, segs: string[], mod: Mod
       const value = ctx.opts.dialect.jsonExtract(column(ctx, st.scope, field.name), path)
       return finish(ctx, { ...st, value, noCoalesce: true }, mod)
     }
-    if (field.type !== 'relation') throw new RuleError(`field "${seg}" is not a relation and cannot be traversed`)
+    if (field.type !== 'relation') throw new RuleError(`field ${quote(seg)} is not a relation and cannot be traversed`)
     relationHop(ctx, st, field)
   }
   throw new RuleError('invalid identifier: empty path')
@@ -132,7 +132,7 @@ function relationHop(ctx: Ctx, st: PathState, field: RelationField): void {
 /** Joins the rows of `<collection>_via_<field>` that reference the current row. Mutates `st`. */
 function backRelationHop(ctx: Ctx, st: PathState, seg: string): void {
   const back = findBackRelation(ctx, st.scope.collection, seg)
-  if (!back) throw new RuleError(`unknown field "${seg}" in collection "${st.scope.collection.name}"`)
+  if (!back) throw new RuleError(`unknown field ${quote(seg)} in collection "${st.scope.collection.name}"`)
   checkHidden(ctx, back.collection, back.field)
   st.hops = hop(st.hops)
   const next = { alias: ctx.nextAlias('b'), collection: back.collection }

@@ -1,6 +1,6 @@
 // Sort compiler: `-created,title,+name,@random,@rowid` -> ORDER BY terms (without the keyword).
 import { sql, type Sql } from '../store/sql.ts'
-import { MAX_SORT_TERMS, MAX_SORT_TERM_LENGTH, RuleError } from './errors.ts'
+import { MAX_SORT_TERMS, MAX_SORT_TERM_LENGTH, RuleError, quote } from './errors.ts'
 import { tokenize } from './lexer.ts'
 import { fromJoins, makeContext } from './compile.ts'
 import { andSql, ident, type CompileOptions } from './resolve-context.ts'
@@ -24,10 +24,10 @@ export function compileSort(sort: string, opts: CompileOptions): Sql {
     }
     // The lexer is the allowlist: a sort term must be exactly one identifier token.
     const tokens = safeTokens(name)
-    if (tokens.length !== 1 || tokens[0].kind !== 'ident') throw new RuleError(`invalid sort field "${name.slice(0, 40)}"`)
-    if (name.startsWith('@')) throw new RuleError(`cannot sort by "${name}"`)
+    if (tokens.length !== 1 || tokens[0].kind !== 'ident') throw new RuleError(`invalid sort field ${quote(name)}`)
+    if (name.startsWith('@')) throw new RuleError(`cannot sort by ${quote(name)}`)
     const op = resolveIdent(ctx, name)
-    if (op.known || op.multi) throw new RuleError(`cannot sort by "${name}": it is not a single-valued field`)
+    if (op.known || op.multi) throw new RuleError(`cannot sort by ${quote(name)}: it is not a single-valued field`)
     // Guards (email visibility) turn the value into NULL rather than filtering the row out.
     const guarded = op.guards.length ? sql`(CASE WHEN ${andSql(op.guards)} THEN ${op.value} END)` : op.value
     if (!op.joins.length) return sql`${guarded}${dir}`
