@@ -77,13 +77,13 @@ export function tokenize(input: string): Token[] {
 
 /** Text in '…' or "…": only the escaped same quote is unescaped, other backslashes stay literal. */
 function scanText(input: string, i: number, out: Token[], fail: (w: string, at: number) => never): number {
-  const quote = input[i]
+  const delim = input[i]
   const start = i++
   let value = ''
   while (i < input.length) {
     const c = input[i]
-    if (c === '\\' && input[i + 1] === quote) { value += quote; i += 2; continue }
-    if (c === quote) {
+    if (c === '\\' && input[i + 1] === delim) { value += delim; i += 2; continue }
+    if (c === delim) {
       out.push({ kind: 'text', value, pos: start, end: i + 1 })
       return i + 1
     }
