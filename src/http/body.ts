@@ -1,6 +1,6 @@
 // Request body parsing: bounded JSON, multipart with PocketBase's type inference and @jsonPayload.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { badRequest, tooLarge } from '../core/errors.ts'
+import { ApiError, badRequest, tooLarge } from '../core/errors.ts'
 import type { RecordInput, UploadedFile } from '../core/records/input.ts'
 
 export const MAX_JSON_DEPTH = 64
@@ -84,7 +84,9 @@ export async function readRecordInput(req: FastifyRequest): Promise<RecordInput>
   } catch (err) {
     const code = (err as { code?: string }).code
     if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_PARTS_LIMIT' || code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT') throw tooLarge()
-    throw err
+    if (err instanceof ApiError || typeof (err as { statusCode?: unknown }).statusCode === 'number') throw err
+    // busboy's own parse errors ("Boundary not found", "Unexpected end of form") are client errors, not 500s.
+    throw badRequest('Invalid multipart body.', {}, err)
   }
   for (const p of payloads) {
     assertJsonDepth(p)
