@@ -193,7 +193,7 @@ describe('@collection joins', () => {
 })
 
 describe('client filters from non-superusers', () => {
-  it.each([
+  it.each<[string, { filter?: string; sort?: string }]>([
     ['filter', { filter: '@request.auth.id != ""' }],
     ['filter', { filter: '@collection.notes.title ?= "aPriv"' }],
     ['filter (inside quotes)', { filter: 'title = "@request.x"' }],
