@@ -4,4 +4,5 @@ import { register } from 'tsx/esm/api'
 
 register()
 const { main } = await import('../src/cli/main.ts')
-process.exitCode = await main(process.argv.slice(2))
+// Exit explicitly: a finished command must not linger on a leftover handle (e.g. a keep-alive socket).
+process.exit(await main(process.argv.slice(2)))

@@ -32,12 +32,19 @@ export async function serveCommand(argv: string[]): Promise<number> {
       if (stopping) return
       stopping = true
       console.log(`${signal} received: draining requests and shutting down`)
-      const force = setTimeout(() => { console.error('shutdown timed out'); resolve(1) }, config.shutdownGraceMs)
+      const force = setTimeout(() => {
+        console.error('shutdown timed out: closing remaining connections')
+        server.server.closeAllConnections()
+        resolve(1)
+      }, config.shutdownGraceMs)
       force.unref()
+      // Keep-alive sockets that were busy when closing began become idle later; close them as they do.
+      const sweep = setInterval(() => server.server.closeIdleConnections(), 50)
       try {
         // Realtime streams never end on their own; close them so the HTTP server can drain.
         app.hub.closeAll()
         await server.close()
+        clearInterval(sweep)
         await app.close()
         resolve(0)
       } catch (err) {
@@ -45,6 +52,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         resolve(1)
       } finally {
         clearTimeout(force)
+        clearInterval(sweep)
       }
     }
     process.once('SIGTERM', () => void stop('SIGTERM'))
