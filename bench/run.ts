@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { SCENARIOS } from './scenarios/index.ts';
 import { runLoad, type LoadConfig, type LoadStats } from './lib/load.ts';
-import { memoryMb, killAll, removeTempDir, tailLog } from './lib/proc.ts';
+import { cpuMs, memoryMb, killAll, removeTempDir, tailLog } from './lib/proc.ts';
 import { sanityCheck } from './lib/checks.ts';
 import { basaltAvailable, REPO_ROOT, startBaseline, startBasalt, type Target, type TargetName } from './lib/targets.ts';
 import { renderReport, type TargetResult } from './lib/report.ts';
@@ -100,10 +100,10 @@ async function benchAll(lives: Live[]): Promise<void> {
       for (const live of order) {
         await step(live, sc.name, async (t) => {
           log(`${t.name}: ${sc.name} (${load.duration} s, ${load.connections} connections, round ${round + 1}/${rounds})…`);
-          const s = await runLoad(sc.build(t), load);
+          const s = await runLoad(sc.build(t), load, () => cpuMs(t.server.pid));
           runs.set(live, [...(runs.get(live) ?? []), s]);
           log(`${t.name}: ${sc.name} → ${Math.round(s.rps)} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms` +
-            (s.non2xx || s.errors ? `, non-2xx ${s.non2xx}, errors ${s.errors} ${JSON.stringify(s.statusCodes)}` : ''));
+            `, CPU ${s.cpuUsPerReq?.toFixed(0)} µs/req` + (s.non2xx || s.errors ? `, non-2xx ${s.non2xx}, errors ${s.errors} ${JSON.stringify(s.statusCodes)}` : ''));
         });
       }
     }

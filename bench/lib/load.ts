@@ -4,6 +4,8 @@ import autocannon, { type Options, type Result } from 'autocannon';
 export interface LoadStats {
   rps: number; p50: number; p99: number; max: number; total: number;
   non2xx: number; errors: number; timeouts: number; statusCodes: Record<string, number>;
+  /** Server CPU time per completed request (µs), when a CPU sampler was given. */
+  cpuUsPerReq?: number;
 }
 
 export interface LoadConfig { duration: number; warmup: number; connections: number }
@@ -19,8 +21,13 @@ export function summarize(r: Result): LoadStats {
   };
 }
 
-export async function runLoad(opts: Omit<Options, 'duration' | 'connections'>, cfg: LoadConfig): Promise<LoadStats> {
+/** `cpuMs` samples the server's cumulative CPU time, giving a noise-resistant cost per request. */
+export async function runLoad(opts: Omit<Options, 'duration' | 'connections'>, cfg: LoadConfig, cpuMs?: () => number): Promise<LoadStats> {
   if (cfg.warmup > 0) await autocannon({ ...opts, connections: cfg.connections, duration: cfg.warmup });
+  const cpu0 = cpuMs?.() ?? NaN;
   const res = await autocannon({ ...opts, connections: cfg.connections, duration: cfg.duration });
-  return summarize(res);
+  const stats = summarize(res);
+  const cpu = (cpuMs?.() ?? NaN) - cpu0;
+  if (Number.isFinite(cpu) && res.requests.total > 0) stats.cpuUsPerReq = (cpu * 1000) / res.requests.total;
+  return stats;
 }

@@ -47,9 +47,9 @@ export interface Server { child: ChildProcess; pid: number; url: string; logFile
 export function spawnServer(args: string[], opts: { cwd: string; logFile: string; url: string; env?: NodeJS.ProcessEnv }): Server {
   installHooks();
   const fd = openSync(opts.logFile, 'a');
-  const child = spawn(process.execPath, args, {
-    cwd: opts.cwd, detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ...opts.env },
-  });
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: opts.cwd, detached: true, stdio: ['ignore', fd, fd], env });
   closeSync(fd);
   children.add(child);
   child.on('exit', () => children.delete(child));
@@ -145,4 +145,13 @@ export function memoryMb(pid: number): Mem {
     tree: kids.reduce((s, p) => s + mb(p, 'VmRSS'), mb(pid, 'VmRSS')),
     children: kids.map((p) => `${comm(p)}(${p}) ${mb(p, 'VmRSS').toFixed(0)} MB`),
   };
+}
+
+/** CPU time (user + system, all threads) consumed so far by `pid`, in ms; NaN if unreadable. */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in USER_HZ (100 on Linux)
+  } catch { return NaN; }
 }

@@ -34,6 +34,12 @@ function errNote(s: LoadStats | undefined): string {
   return ` ⚠️ ${[...codes, s.errors ? `${s.errors} errors` : ''].filter(Boolean).join(', ')}`;
 }
 
+function cpuCell(a: LoadStats | undefined, b: LoadStats | undefined): string {
+  const x = a?.cpuUsPerReq, y = b?.cpuUsPerReq;
+  const cost = x !== undefined && y !== undefined && y > 0 ? ` (${(x / y).toFixed(2)}×)` : '';
+  return `${f0(x)} / ${f0(y)}${cost}`;
+}
+
 export function renderReport(info: RunInfo, scenarios: Scenario[], results: TargetResult[], realtimeOn: boolean): string {
   const by = (n: TargetName) => results.find((r) => r.name === n);
   const basalt = by('basalt');
@@ -44,8 +50,13 @@ export function renderReport(info: RunInfo, scenarios: Scenario[], results: Targ
     `${info.users} users / ${info.posts} posts, commit \`${info.commit}\`, ${cpus().length} CPUs, ` +
     `load average ${info.loadavg[0].toFixed(2)} → ${info.loadavg[1].toFixed(2)}` +
     (info.rounds > 1 ? `, median of ${info.rounds} interleaved rounds` : ', targets interleaved per scenario') + '.', '');
-  out.push('| scenario | Basalt req/s | p50 ms | p99 ms | baseline req/s | p50 ms | p99 ms | Basalt/baseline | target |');
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---|');
+  const busy = info.loadavg[0] > cpus().length * 0.5;
+  if (busy) {
+    out.push(`> ⚠️ The machine was busy when the run started (load average ${info.loadavg[0].toFixed(2)} on ${cpus().length} CPUs): ` +
+      'throughput and latency are noisy. The server-CPU-per-request column is the most robust comparison.', '');
+  }
+  out.push('| scenario | Basalt req/s | p50 ms | p99 ms | baseline req/s | p50 ms | p99 ms | Basalt/baseline | target | server CPU µs/req Basalt / baseline |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---|---:|');
   for (const sc of scenarios) {
     const a = basalt?.scenarios[sc.name];
     const b = base?.scenarios[sc.name];
@@ -55,7 +66,7 @@ export function renderReport(info: RunInfo, scenarios: Scenario[], results: Targ
     const p99Ok = a ? a.p99 < TARGETS.p99Ms : undefined;
     const target = [sc.minRatio !== undefined ? `ratio ≥ ${sc.minRatio}` : '', `p99 < ${TARGETS.p99Ms} ms`].filter(Boolean).join(', ');
     out.push(`| ${sc.name} | ${f0(a?.rps)}${errNote(a)} | ${f1(a?.p50)} | ${f1(a?.p99)}${mark(p99Ok)} | ` +
-      `${f0(b?.rps)}${errNote(b)} | ${f1(b?.p50)} | ${f1(b?.p99)} | ${f2(ratio)}${mark(ratioOk)} | ${target} |`);
+      `${f0(b?.rps)}${errNote(b)} | ${f1(b?.p50)} | ${f1(b?.p99)} | ${f2(ratio)}${mark(ratioOk)} | ${target} | ${cpuCell(a, b)} |`);
   }
   out.push('');
   out.push('| memory (server process VmRSS) | Basalt MB | baseline MB | target |', '|---|---:|---:|---|');
@@ -65,7 +76,10 @@ export function renderReport(info: RunInfo, scenarios: Scenario[], results: Targ
   };
   memRow('after HTTP scenarios', (r) => r?.memAfterHttp?.rss, `< ${TARGETS.rssMb} MB`);
   if (realtimeOn) memRow('with realtime subscribers connected', (r) => r?.memWithSubscribers?.rss, `< ${TARGETS.rssMb} MB`);
-  memRow('peak (VmHWM)', (r) => Math.max(r?.memAfterHttp?.peak ?? NaN, r?.memWithSubscribers?.peak ?? NaN) || undefined);
+  memRow('peak (VmHWM)', (r) => {
+    const peaks = [r?.memAfterHttp?.peak, r?.memWithSubscribers?.peak].filter((x): x is number => x !== undefined);
+    return peaks.length ? Math.max(...peaks) : undefined;
+  });
   for (const r of results) {
     const kids = r.memWithSubscribers?.children ?? r.memAfterHttp?.children ?? [];
     if (kids.length) out.push('', `${r.name} child processes (not included above): ${kids.join(', ')}`);
