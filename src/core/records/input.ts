@@ -1,7 +1,7 @@
 // Turns a create/update body (JSON or multipart) into new field values: coercion, modifiers, uploads.
 import type { Collection, Field, FileField } from '../collections/types.ts'
 import { isMultiValued } from '../collections/types.ts'
-import { applyModifier, fieldKind, maxFileSize, mimeAllowed } from '../collections/fields/index.ts'
+import { applyModifier, autogenerate, fieldKind, maxFileSize, mimeAllowed } from '../collections/fields/index.ts'
 import { fieldError, type ErrorData } from '../errors.ts'
 import { storedFileName } from '../../files/names.ts'
 import { extensionForMime, sniffMime } from '../../files/serve.ts'
@@ -29,6 +29,7 @@ export interface ResolvedInput {
 
 type Op = 'set' | 'prepend' | 'append' | 'remove'
 const AUTH_ONLY_KEYS = ['password', 'passwordConfirm', 'oldPassword'] as const
+const AUTOGENERATE = ':autogenerate'
 
 function parseKey(key: string): { name: string; op: Op } {
   if (key.startsWith('+')) return { name: key.slice(1), op: 'prepend' }
@@ -53,6 +54,14 @@ export function resolveInput(c: Collection, current: RecordData | null, input: R
   const keys = Object.keys(input.body).sort((a, b) => a.length - b.length)
   const valueOf = (f: Field) => (f.name in out.values ? out.values[f.name] : current ? current[f.name] : fieldKind(f.type)!.zeroValue(f as never))
   for (const key of keys) {
+    if (key.endsWith(AUTOGENERATE)) {
+      // `field:autogenerate` → submitted value + a string from the field's autogeneratePattern.
+      const field = c.fields.find((f) => f.name === key.slice(0, -AUTOGENERATE.length))
+      if (field?.type === 'text' && field.name !== 'id' && writable(c, field, superuser)) {
+        out.values[field.name] = autogenerate(field, String(fieldKind('text')!.normalize(field as never, input.body[key])))
+      }
+      continue
+    }
     const { name, op } = parseKey(key)
     const field = c.fields.find((f) => f.name === name)
     if (!field || !writable(c, field, superuser)) continue

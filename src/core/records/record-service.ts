@@ -1,7 +1,7 @@
 // RecordService: list/view/create/update/delete with rules, validation, expand and field projection.
 import type { Collection } from '../collections/types.ts'
 import type { CollectionService } from '../collections/collection-service.ts'
-import { fieldKind, generateFromPattern } from '../collections/fields/index.ts'
+import { autogenerate, fieldKind, generateFromPattern } from '../collections/fields/index.ts'
 import { ApiError, badRequest, fieldError, forbidden, hasErrors, notFound, superusersOnly, type ErrorData } from '../errors.ts'
 import { formatDate, type Clock } from '../clock.ts'
 import { newRecordId } from '../ids.ts'
@@ -134,6 +134,8 @@ export class RecordService {
     const rec: RecordData = {}
     for (const f of c.fields) rec[f.name] = fieldKind(f.type)!.zeroValue(f as never)
     Object.assign(rec, resolved.values)
+    // PocketBase fills empty text fields that have an autogeneratePattern when a record is created.
+    for (const f of c.fields) if (f.type === 'text' && f.name !== 'id' && f.autogeneratePattern && rec[f.name] === '') rec[f.name] = autogenerate(f)
     const idField = c.fields.find((f) => f.name === 'id')!
     const submittedId = input.body.id
     rec.id = submittedId === undefined || submittedId === '' ? (idField.type === 'text' && idField.autogeneratePattern ? generateFromPattern(idField.autogeneratePattern) : newRecordId()) : fieldKind('text')!.normalize(idField as never, submittedId)
