@@ -141,6 +141,20 @@ describe('modifiers', () => {
     expect((await pb.collection('items').update(rec.id, { 'rels-': t1.id })).rels).toEqual([t2.id])
   })
 
+  it('text `code:autogenerate` appends a value generated from the autogeneratePattern', async () => {
+    await su.collections.create({ name: 'codes', createRule: '', fields: [{ name: 'code', type: 'text', autogeneratePattern: '[a-z]{5}' }] })
+    expect((await pb.collection('codes').create({ 'code:autogenerate': 'inv-' })).code).toMatch(/^inv-[a-z]{5}$/)
+  })
+
+  it('an empty text field with an autogeneratePattern is generated on create only', async () => {
+    const a = await pb.collection('codes').create({})
+    const b = await pb.collection('codes').create({ code: '' })
+    expect(a.code).toMatch(/^[a-z]{5}$/)
+    expect(b.code).toMatch(/^[a-z]{5}$/)
+    expect((await pb.collection('codes').create({ code: 'given' })).code).toBe('given')
+    expect((await su.collection('codes').update(a.id, { code: '' })).code).toBe('')
+  })
+
   it('a modifier pushing a value past the limits is a validation error', async () => {
     const rec = await pb.collection('items').create({ title: 'limit', n: 99 })
     const f = await failure(pb.collection('items').update(rec.id, { 'n+': 5 }))
