@@ -96,10 +96,17 @@ describe('sort', () => {
     expect((await guest.collection('books').getFullList({ sort })).map((r) => r.pages)).toEqual(expected)
   })
 
-  it('@random returns every row; -@rowid is newest first', async () => {
+  it('@random returns every row', async () => {
     const rnd = await guest.collection('books').getFullList({ sort: '@random' })
     expect(rnd.map((r) => r.title).sort()).toEqual(['Alpha', 'Beta', 'Epsilon 100%', 'Gamma', 'delta'])
-    expect((await guest.collection('books').getFullList({ sort: '-@rowid' })).map((r) => r.title)).toEqual(['Epsilon 100%', 'delta', 'Gamma', 'Beta', 'Alpha'])
+  })
+
+  it('-@rowid is newest first (PostgreSQL may reject it with 400, docs/operations.md)', async () => {
+    const res = await guest.collection('books').getFullList({ sort: '-@rowid' }).catch((e: { status: number }) => e)
+    if (!Array.isArray(res)) {
+      expect(process.env.BASALT_TEST_STORE).toBe('postgres')
+      expect(res.status).toBe(400)
+    } else expect(res.map((r) => r.title)).toEqual(['Epsilon 100%', 'delta', 'Gamma', 'Beta', 'Alpha'])
   })
 
   it('an unknown sort field → 400', async () => {
