@@ -1,10 +1,27 @@
 import { defineConfig } from 'vitest/config'
+import { probe, POSTGRES_URL } from './test/support/services.ts'
+
+// The black-box suites run once per store. The PostgreSQL leg runs when a PostgreSQL answers
+// (`.ci/run` makes sure one does); otherwise it is skipped with a visible message.
+const postgres = probe('postgres')
+if (!postgres) console.warn(`\nSKIP postgres: no PostgreSQL answered at ${POSTGRES_URL}; the test/api and test/security suites run on SQLite only.\n`)
+
+const common = { testTimeout: 20_000, hookTimeout: 30_000, pool: 'forks' as const }
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
-    pool: 'forks',
+    ...common,
+    projects: [
+      {
+        test: { ...common, name: 'sqlite', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: ['test/cluster/**'] },
+      },
+      ...(postgres ? [{
+        test: {
+          ...common, name: 'postgres',
+          include: ['test/api/**/*.test.ts', 'test/security/**/*.test.ts'],
+          env: { BASALT_TEST_STORE: 'postgres' },
+        },
+      }] : []),
+    ],
   },
 })

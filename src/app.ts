@@ -62,6 +62,8 @@ export async function createApp(config: Config, opts: { clock?: Clock } = {}): P
   // A rotated auth-token secret revokes every token of that collection, realtime bindings included.
   collections.onChange((before, after) => {
     if (before?.auth && (!after?.auth || after.auth.authToken.secret !== before.auth.authToken.secret)) hub.invalidateAuth(before.id)
+    // A deleted collection's uploads go with it.
+    if (before && !after) files.deletePrefix(`${before.id}/`).catch(() => {})
   })
 
   return {

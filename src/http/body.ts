@@ -59,7 +59,8 @@ function addValue(target: Record<string, unknown>, key: string, value: unknown) 
 }
 
 /** Reads a record-write body: JSON or multipart (files kept in memory, bounded by the body limit). */
-export async function readRecordInput(req: FastifyRequest): Promise<RecordInput> {
+/** Reads a record-write body. `maxBytes` bounds the whole multipart body (all parts together). */
+export async function readRecordInput(req: FastifyRequest, maxBytes = Infinity): Promise<RecordInput> {
   if (!req.isMultipart()) {
     const body = req.body
     if (body === undefined || body === null) return { body: {}, files: new Map() }
@@ -69,16 +70,25 @@ export async function readRecordInput(req: FastifyRequest): Promise<RecordInput>
   const body: Record<string, unknown> = {}
   const payloads: unknown[] = []
   const files = new Map<string, UploadedFile[]>()
+  let total = 0
+  // @fastify/multipart limits each file, not the request: count every part against the body limit.
+  const account = (bytes: number) => {
+    total += bytes
+    if (total > maxBytes) throw tooLarge()
+  }
   try {
     for await (const part of req.parts()) {
       if (part.type === 'file') {
         const data = await part.toBuffer()
+        account(data.length)
         if (!files.has(part.fieldname)) files.set(part.fieldname, [])
         files.get(part.fieldname)!.push({ filename: part.filename || 'file', mimetype: part.mimetype, data })
-      } else if (part.fieldname === '@jsonPayload') {
-        try { payloads.push(safeJsonParse(String(part.value))) } catch { throw badRequest('Invalid @jsonPayload.') }
       } else {
-        addValue(body, part.fieldname, inferFormValue(String(part.value)))
+        const text = String(part.value)
+        account(text.length)
+        if (part.fieldname === '@jsonPayload') {
+          try { payloads.push(safeJsonParse(text)) } catch { throw badRequest('Invalid @jsonPayload.') }
+        } else addValue(body, part.fieldname, inferFormValue(text))
       }
     }
   } catch (err) {

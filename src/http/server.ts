@@ -33,7 +33,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   const f = Fastify({
     logger: cfg.logLevel === 'silent' ? false : { level: cfg.logLevel },
     bodyLimit: cfg.multipartBodyLimit,
-    routerOptions: { maxParamLength: 500, querystringParser: parseQueryString },
+    routerOptions: { maxParamLength: 5000, querystringParser: parseQueryString },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // The SDK sends raw tokens; nothing here needs Fastify's own body-schema coercion.

@@ -19,7 +19,6 @@ export function compileSort(sort: string, opts: CompileOptions): Sql {
     const dir = sql.raw(desc ? ' DESC' : ' ASC')
     if (name === '@random') return opts.dialect.random()
     if (name === '@rowid') {
-      if (opts.dialect.name !== 'sqlite') throw new RuleError('@rowid sort is only supported on SQLite')
       return sql`${ident(ctx, opts.alias)}.${sql.raw('_rowid_')}${dir}`
     }
     // The lexer is the allowlist: a sort term must be exactly one identifier token.

@@ -17,7 +17,7 @@ function parsedIndexes(c: Collection): IndexDef[] {
 }
 
 export async function createCollectionTable(tx: Executor, c: Collection, dialect: SqlDialect): Promise<void> {
-  const cols = c.fields.map((f) => columnDef(f, dialect)).join(', ')
+  const cols = [...c.fields.map((f) => columnDef(f, dialect)), ...dialect.systemColumns].join(', ')
   await tx.exec(`CREATE TABLE ${dialect.ident(c.name).render().sql} (${cols})`)
   for (const idx of parsedIndexes(c)) await tx.exec(indexSql(idx, c.name, dialect))
 }

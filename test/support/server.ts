@@ -9,6 +9,8 @@ import { resolveConfig, type Config } from '../../src/config.ts'
 import { buildServer } from '../../src/http/server.ts'
 import { SUPERUSERS_NAME } from '../../src/core/collections/types.ts'
 import { guestRequest } from '../../src/rules/request-info.ts'
+import pg from 'pg'
+import { POSTGRES_URL } from './services.ts'
 
 // The SDK's realtime needs a global EventSource; Node 20 has none.
 ;(globalThis as { EventSource?: unknown }).EventSource ??= EventSource
@@ -26,9 +28,28 @@ export interface TestServer {
 
 export const SUPERUSER = { email: 'root@example.com', password: 'rootpassword123' }
 
+/** Which store this test run uses: `BASALT_TEST_STORE=postgres` (set by the vitest project) or SQLite. */
+export const TEST_STORE: 'sqlite' | 'postgres' = process.env.BASALT_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite'
+
+async function adminQuery(text: string) {
+  const client = new pg.Client({ connectionString: POSTGRES_URL })
+  await client.connect()
+  try { await client.query(text) } finally { await client.end() }
+}
+
+/** A fresh PostgreSQL database per server, so test files never see each other's data. */
+async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `basalt_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  await adminQuery(`CREATE DATABASE ${name}`)
+  const url = new URL(POSTGRES_URL)
+  url.pathname = `/${name}`
+  return { url: url.toString(), drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
+}
+
 export async function startServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'basalt-test-'))
-  const app = await createApp(resolveConfig({ dataDir: dir, logLevel: 'silent', port: 0 }, overrides))
+  const database = TEST_STORE === 'postgres' ? await createTestDatabase() : null
+  const app = await createApp(resolveConfig({ dataDir: dir, logLevel: 'silent', port: 0, databaseUrl: database?.url ?? null }, overrides))
   const c = app.collections.get(SUPERUSERS_NAME)
   const asRoot = guestRequest({ auth: { collection: c, record: { id: 'test' } } })
   await app.records.create(c, { body: { email: SUPERUSER.email, password: SUPERUSER.password, passwordConfirm: SUPERUSER.password }, files: new Map() }, {}, asRoot)
@@ -52,6 +73,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Test
       app.hub.closeAll()
       await server.close()
       await app.close()
+      await database?.drop()
       fs.rmSync(dir, { recursive: true, force: true })
     },
   }

@@ -32,6 +32,7 @@ export function validateCollection(c: Collection, before: Collection | undefined
   }
   const ruleEntries: [string, string | null][] = RULES.map((r) => [r, c[r]])
   if (c.auth) ruleEntries.push(['authRule', c.auth.authRule], ['manageRule', c.auth.manageRule])
+  if (c.auth?.manageRule === '') errors.manageRule = fieldError('validation_invalid_rule', 'The manage rule must be null or a non-empty expression.')
   for (const [key, rule] of ruleEntries) {
     if (rule === null || rule === '') continue
     if (typeof rule !== 'string') { errors[key] = fieldError('validation_invalid_rule', 'Invalid rule.'); continue }

@@ -40,6 +40,8 @@ interface Link { target: Collection; many: boolean; idsOf?: (r: RecordData) => s
 
 function resolveLink(ctx: ReadContext, c: Collection, key: string): Link | null {
   const field = c.fields.find((f) => f.name === key) as Field | undefined
+  // A hidden relation is not readable, so it cannot be followed either (nor reached back through).
+  if (field?.hidden && !ctx.viewer.superuser) return null
   if (field?.type === 'relation') {
     const target = ctx.schema.find(field.collectionId)
     if (!target) return null
@@ -51,6 +53,7 @@ function resolveLink(ctx: ReadContext, c: Collection, key: string): Link | null 
   const target = ctx.schema.find(m[1])
   const back = target?.fields.find((f) => f.name === m[2])
   if (!target || back?.type !== 'relation' || back.collectionId !== c.id) return null
+  if (back.hidden && !ctx.viewer.superuser) return null
   const many = isMultiValued(back) || !hasUniqueIndexOn(target.indexes, back.name)
   return { target, many, backField: back }
 }

@@ -39,10 +39,11 @@ export function fromValues(c: Collection, rec: RecordData, dialect: SqlDialect):
   return sql`(SELECT ${sql.join(cols)}) AS ${dialect.ident(MAIN_ALIAS)}`
 }
 
-export async function loadRecord(db: Executor, c: Collection, id: string, dialect: SqlDialect, where?: Sql): Promise<RecordData | undefined> {
+export async function loadRecord(db: Executor, c: Collection, id: string, dialect: SqlDialect, where?: Sql, opts: { forUpdate?: boolean } = {}): Promise<RecordData | undefined> {
   const alias = dialect.ident(MAIN_ALIAS)
   const cond = where ? sql` AND (${where})` : sql.empty
-  const row = await db.get(sql`SELECT ${alias}.* FROM ${fromMain(c, dialect)} WHERE ${alias}."id" = ${id}${cond} LIMIT 1`)
+  const lock = opts.forUpdate ? dialect.forUpdate(MAIN_ALIAS) : sql.empty
+  const row = await db.get(sql`SELECT ${alias}.* FROM ${fromMain(c, dialect)} WHERE ${alias}."id" = ${id}${cond} LIMIT 1${lock}`)
   return row ? rowToRecord(c, row) : undefined
 }
 

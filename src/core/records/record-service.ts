@@ -7,6 +7,7 @@ import { formatDate, type Clock } from '../clock.ts'
 import { newRecordId } from '../ids.ts'
 import { sql } from '../../store/sql.ts'
 import { isUniqueViolation, type Executor, type Store } from '../../store/types.ts'
+import { uniqueViolationFields } from './unique-violation.ts'
 import type { FileStorage } from '../../files/storage.ts'
 import { compileSort, RuleError } from '../../rules/index.ts'
 import type { RecordData, RequestInfo } from '../../rules/request-info.ts'
@@ -189,15 +190,16 @@ export class RecordService {
       const privileged = ctx.viewer.superuser || await this.passesRule(this.readContext(writeInfo), c, 'manageRule', id)
       const draft: RecordData = { ...current, ...preview.values }
       Object.assign(authErrors, await applyAuthFields(c, draft, current, preview, { privileged, isNew: false }))
-      authPatch.password = draft.password
-      authPatch.tokenKey = draft.tokenKey
+      // Only what this request changes: copying unchanged values would undo a concurrent password change.
+      if (draft.password !== current.password) authPatch.password = draft.password
+      if (draft.tokenKey !== current.tokenKey) authPatch.tokenKey = draft.tokenKey
     }
     const events: ChangeEvent[] = []
     let resolved = preview
     const saved = await this.deps.store.transaction(async (tx) => {
       const wctx = this.readContext(writeInfo, tx)
       // Re-read inside the transaction so rule and modifiers (`count+`) apply to the row as it is now.
-      const fresh = await loadRecord(tx, c, id, wctx.dialect, allowedOrThrow(ruleCondition(wctx, c, 'updateRule')))
+      const fresh = await loadRecord(tx, c, id, wctx.dialect, allowedOrThrow(ruleCondition(wctx, c, 'updateRule')), { forUpdate: true })
       if (!fresh) throw notFound()
       resolved = resolveInput(c, fresh, input, ctx.viewer.superuser)
       const rec: RecordData = { ...fresh, ...resolved.values, ...authPatch, id: fresh.id }
@@ -229,7 +231,7 @@ export class RecordService {
     if (ruleCondition(ctx, c, 'deleteRule') === null) throw superusersOnly()
     const { events, files } = await this.deps.store.transaction(async (tx) => {
       const wctx = this.readContext(info, tx)
-      const rec = await loadRecord(tx, c, id, wctx.dialect, allowedOrThrow(ruleCondition(wctx, c, 'deleteRule')))
+      const rec = await loadRecord(tx, c, id, wctx.dialect, allowedOrThrow(ruleCondition(wctx, c, 'deleteRule')), { forUpdate: true })
       if (!rec) throw notFound()
       return deleteWithReferences(tx, this.deps.collections, wctx.dialect, c, rec)
     })
@@ -292,10 +294,8 @@ export class RecordService {
 
   private uniqueError(err: unknown, c: Collection, message: string): unknown {
     if (!isUniqueViolation(err)) return err
-    const text = String((err as Error).message)
     const data: ErrorData = {}
-    for (const f of c.fields) if (text.includes(`.${f.name}`)) data[f.name] = fieldError('validation_not_unique', 'Value must be unique.')
-    if (!hasErrors(data)) data.id = fieldError('validation_not_unique', 'Value must be unique.')
+    for (const name of uniqueViolationFields(err, c)) data[name] = fieldError('validation_not_unique', 'Value must be unique.')
     return new ApiError(400, message, data, { cause: err })
   }
 

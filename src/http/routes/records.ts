@@ -16,6 +16,15 @@ export function collectionOf(app: App, req: FastifyRequest): Collection {
   return c
 }
 
+const RECORD_ID = /^[\w-]{1,255}$/
+
+/** The `:id` path parameter; anything that cannot be a record id is simply not found. */
+function recordId(req: FastifyRequest): string {
+  const id = (req.params as Params).id
+  if (!RECORD_ID.test(id)) throw notFound()
+  return id
+}
+
 export const recordRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
   const base = '/api/collections/:collection/records'
   const readQuery = (q: Query) => ({ expand: q.expand, fields: q.fields })
@@ -23,22 +32,22 @@ export const recordRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app })
   f.get(base, async (req) => app.records.list(collectionOf(app, req), parseListQuery(req.query as Query), requestInfo(req)))
 
   f.get(`${base}/:id`, async (req) =>
-    app.records.view(collectionOf(app, req), (req.params as Params).id, readQuery(req.query as Query), requestInfo(req)))
+    app.records.view(collectionOf(app, req), recordId(req), readQuery(req.query as Query), requestInfo(req)))
 
   f.post(base, async (req) => {
     const c = collectionOf(app, req)
-    const input = await readRecordInput(req)
+    const input = await readRecordInput(req, app.config.multipartBodyLimit)
     return app.records.create(c, input, readQuery(req.query as Query), requestInfo(req))
   })
 
   f.patch(`${base}/:id`, async (req) => {
     const c = collectionOf(app, req)
-    const input = await readRecordInput(req)
-    return app.records.update(c, (req.params as Params).id, input, readQuery(req.query as Query), requestInfo(req))
+    const input = await readRecordInput(req, app.config.multipartBodyLimit)
+    return app.records.update(c, recordId(req), input, readQuery(req.query as Query), requestInfo(req))
   })
 
   f.delete(`${base}/:id`, async (req, reply) => {
-    await app.records.delete(collectionOf(app, req), (req.params as Params).id, requestInfo(req))
+    await app.records.delete(collectionOf(app, req), recordId(req), requestInfo(req))
     return reply.status(204).send()
   })
 }

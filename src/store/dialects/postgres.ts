@@ -38,6 +38,11 @@ export const postgresDialect: SqlDialect = {
   nocaseIndexColumn: (col) => `LOWER(${col})`,
   singleToMulti: (col) => `CASE WHEN ${col} IS NULL OR ${col}::text = '' THEN '[]'::jsonb ELSE jsonb_build_array(${col}) END`,
   multiToSingle: (col) => `COALESCE(${col}->>-1, '')`,
+  // READ COMMITTED + a row lock: concurrent updates of one record queue up and each re-checks its
+  // WHERE (rule) against the row as the previous one committed it.
+  forUpdate: (alias) => sql.raw(` FOR UPDATE OF ${quoteIdentText(alias)}`),
+  // Insertion order, like SQLite's implicit rowid, so `@rowid` sorts mean the same on both engines.
+  systemColumns: ['"_rowid_" BIGSERIAL NOT NULL'],
 }
 
 /** Helper functions the PostgreSQL dialect relies on; created by the PostgreSQL migrations. */

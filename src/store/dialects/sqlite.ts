@@ -39,6 +39,10 @@ export const sqliteDialect: SqlDialect = {
   equalsIgnoreCase: (l, r) => sql`${l} = ${r} COLLATE NOCASE`,
   nocaseIndexColumn: (col) => `${col} COLLATE NOCASE`,
   singleToMulti: (col) => `CASE WHEN ${col} IS NULL OR ${col} = '' THEN '[]' ELSE json_array(${col}) END`,
+  // One writer at a time: a row read inside a write transaction cannot change before commit.
+  forUpdate: () => sql.empty,
+  // SQLite tables have an implicit `_rowid_`.
+  systemColumns: [],
   multiToSingle: (col) =>
     `CASE WHEN json_valid(${col}) AND json_type(${col}) = 'array' THEN coalesce(json_extract(${col}, '$[#-1]'), '') ELSE coalesce(${col}, '') END`,
 }

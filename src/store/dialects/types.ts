@@ -35,6 +35,10 @@ export interface SqlDialect {
   singleToMulti(quotedColumn: string): string
   /** Expression converting a JSON array column to its last item ('' when empty). */
   multiToSingle(quotedColumn: string): string
+  /** Suffix locking the selected row of `alias` until commit (empty where writers are serialized anyway). */
+  forUpdate(alias: string): Sql
+  /** Extra column definitions every record table gets (e.g. an insertion-order `_rowid_`). */
+  readonly systemColumns: string[]
 }
 
 export type ColumnKind = 'text' | 'number' | 'bool' | 'json' | 'jsonArray'
