@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { App } from '../../app.ts'
 import { badRequest } from '../../core/errors.ts'
+import { listCollectionIds } from '../../core/collections/collection-list.ts'
 import { collectionToJson } from '../../core/collections/collection-json.ts'
 import { parseListQuery } from '../../core/records/list-query.ts'
 import { pickFields, parseFields } from '../../core/records/fields-picker.ts'
@@ -9,6 +10,8 @@ import { requireSuperuser } from '../context.ts'
 
 type Params = { collection: string }
 type Query = Record<string, string | undefined>
+
+/** What PocketBase lets clients filter and sort collections by. */
 
 function objectBody(raw: unknown): Record<string, unknown> {
   if (raw && typeof raw === 'object' && !Array.isArray(raw)) return raw as Record<string, unknown>
@@ -21,17 +24,10 @@ export const collectionRoutes: FastifyPluginAsync<{ app: App }> = async (f, { ap
 
   f.get('/api/collections', async (req) => {
     const q = parseListQuery(req.query as Query)
-    let all = app.collections.all().map(collectionToJson)
-    const filter = (req.query as Query).filter?.trim()
-    if (filter) {
-      // Collections are few: a small equality/contains filter on name/type/system is enough here.
-      const m = /^(name|type|id|system)\s*(=|~)\s*["'](.*)["']$/.exec(filter)
-      if (!m) throw badRequest('Unsupported collections filter.')
-      all = all.filter((c) => (m[2] === '=' ? String(c[m[1]]) === m[3] : String(c[m[1]]).toLowerCase().includes(m[3].toLowerCase())))
-    }
-    const items = all.slice((q.page - 1) * q.perPage, q.page * q.perPage).map((c) => pick(req.query as Query, c))
-    const total = q.skipTotal ? -1 : all.length
-    return { page: q.page, perPage: q.perPage, totalItems: total, totalPages: q.skipTotal ? -1 : Math.ceil(all.length / q.perPage), items }
+    await app.collections.reload() // another node may have changed the schema
+    const { ids, total } = await listCollectionIds(app.store, q)
+    const items = ids.map((id) => app.collections.find(id)).filter((c) => !!c).map((c) => pick(req.query as Query, collectionToJson(c!)))
+    return { page: q.page, perPage: q.perPage, totalItems: total, totalPages: total < 0 ? -1 : Math.ceil(total / q.perPage), items }
   })
 
   f.get('/api/collections/:collection', async (req) =>
