@@ -78,6 +78,21 @@ describe('create / view / list / update / delete', () => {
     expect((await failure(s.client().collection('temp').getList())).status).toBe(404)
   })
 
+  it('the list supports filter and sort on id, name, type, system, created', async () => {
+    await new Promise((r) => setTimeout(r, 5))
+    const newest = await su.collections.create({ name: 'zz_newest', fields: [] })
+    const names = async (opts: Record<string, string>) => (await su.collections.getFullList(opts)).map((c) => c.name)
+    expect(await names({ filter: 'system = true' })).toEqual(['_superusers'])
+    expect(await names({ filter: 'type = "auth" && system = false', sort: 'name' })).toEqual(['members', 'users'])
+    expect(await names({ filter: "name ~ 'NEWEST'" })).toEqual(['zz_newest'])
+    expect(await names({ filter: 'type != "auth"' })).not.toContain('users')
+    expect((await names({ sort: '-created' }))[0]).toBe('zz_newest')
+    const sorted = await names({ sort: '-name' })
+    expect(sorted).toEqual([...sorted].sort().reverse())
+    expect((await su.collections.getList(1, 1, { filter: `id = "${newest.id}"` })).totalItems).toBe(1)
+    expect((await failure(su.collections.getList(1, 10, { sort: 'fields' }))).status).toBe(400)
+  })
+
   it('truncate removes every record but keeps the collection', async () => {
     await su.collections.create({ name: 'trunc', fields: [{ name: 'a', type: 'text' }], listRule: '' })
     for (const a of ['1', '2', '3']) await su.collection('trunc').create({ a })
