@@ -2,7 +2,7 @@
 import type { Collection } from '../collections/types.ts'
 import { fieldKind } from '../collections/fields/index.ts'
 import { sql, type Sql, type SqlValue } from '../../store/sql.ts'
-import type { SqlDialect } from '../../store/dialects/types.ts'
+import type { ColumnKind, SqlDialect } from '../../store/dialects/types.ts'
 import type { Executor, Row } from '../../store/types.ts'
 import type { RecordData } from '../../rules/request-info.ts'
 
@@ -35,8 +35,18 @@ export function fromMain(c: Collection, dialect: SqlDialect): Sql {
  */
 export function fromValues(c: Collection, rec: RecordData, dialect: SqlDialect): Sql {
   const values = recordToDbValues(c, rec)
-  const cols = [...values].map(([name, v]) => sql`${v} AS ${dialect.ident(name)}`)
+  const cols = c.fields.map((f) => sql`${typedValue(dialect, fieldKind(f.type)!.columnKind(f as never), values.get(f.name) ?? null)} AS ${dialect.ident(f.name)}`)
   return sql`(SELECT ${sql.join(cols)}) AS ${dialect.ident(MAIN_ALIAS)}`
+}
+
+/**
+ * PostgreSQL types a bare parameter in a derived table as text, so it is cast to the column's type;
+ * SQLite compares by value affinity and its CAST would turn JSON text into a number, so it stays bare.
+ */
+function typedValue(dialect: SqlDialect, kind: ColumnKind, value: SqlValue): Sql {
+  if (dialect.name !== 'postgres') return sql`${value}`
+  const type = dialect.columnType(kind).split(' DEFAULT')[0]
+  return sql`CAST(${value} AS ${sql.raw(type)})`
 }
 
 export async function loadRecord(db: Executor, c: Collection, id: string, dialect: SqlDialect, where?: Sql, opts: { forUpdate?: boolean } = {}): Promise<RecordData | undefined> {
