@@ -11,8 +11,6 @@ import { requireSuperuser } from '../context.ts'
 type Params = { collection: string }
 type Query = Record<string, string | undefined>
 
-/** What PocketBase lets clients filter and sort collections by. */
-
 function objectBody(raw: unknown): Record<string, unknown> {
   if (raw && typeof raw === 'object' && !Array.isArray(raw)) return raw as Record<string, unknown>
   throw badRequest('The request body must be a JSON object.')
