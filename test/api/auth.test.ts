@@ -216,3 +216,38 @@ describe('account changes', () => {
     expect((await failure(su.collection('users').getOne(record.id))).status).toBe(404)
   })
 })
+
+describe('manageRule and authRule', () => {
+  beforeAll(async () => {
+    await su.collections.create({
+      name: 'staff', type: 'auth', fields: [{ name: 'role', type: 'text' }],
+      createRule: '', listRule: '', viewRule: '',
+      updateRule: 'id = @request.auth.id || @request.auth.role = "admin"',
+      manageRule: '@request.auth.role = "admin"',
+      authRule: 'verified = true || role = "admin"',
+    })
+    await su.collection('staff').create({ email: 'boss@example.com', password: PASSWORD, passwordConfirm: PASSWORD, role: 'admin' })
+  })
+
+  it('authRule: an unverified member cannot log in (403) until verified', async () => {
+    await s.client().collection('staff').create({ email: 'new@example.com', password: PASSWORD, passwordConfirm: PASSWORD })
+    const f = await failure(s.client().collection('staff').authWithPassword('new@example.com', PASSWORD))
+    expect(f.status).toBe(403)
+  })
+
+  it('a manager sees emails and changes password/verified of others without oldPassword', async () => {
+    const m = await s.client().collection('staff').create({ email: 'worker@example.com', password: PASSWORD, passwordConfirm: PASSWORD })
+    const boss = s.client()
+    await boss.collection('staff').authWithPassword('boss@example.com', PASSWORD)
+    expect((await boss.collection('staff').getOne(m.id)).email).toBe('worker@example.com')
+    const upd = await boss.collection('staff').update(m.id, { verified: true, password: 'managed-pass-1', passwordConfirm: 'managed-pass-1' })
+    expect(upd.verified).toBe(true)
+    const login = await s.client().collection('staff').authWithPassword('worker@example.com', 'managed-pass-1')
+    expect(login.record.id).toBe(m.id)
+    // a non-manager member gets neither
+    const worker = s.client()
+    await worker.collection('staff').authWithPassword('worker@example.com', 'managed-pass-1')
+    const bossRecord = (await worker.collection('staff').getFullList({ filter: 'role = "admin"' }))[0]
+    expect(bossRecord).not.toHaveProperty('email')
+  })
+})

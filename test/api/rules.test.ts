@@ -211,3 +211,34 @@ describe('client filters from non-superusers', () => {
     expect(res).toEqual(await B.collection('notes').getFullList({ sort: 'title,id' }))
   })
 })
+
+describe('hidden fields', () => {
+  beforeAll(async () => {
+    await su.collections.create({
+      name: 'cards', listRule: '', viewRule: '', createRule: '', updateRule: '',
+      fields: [{ name: 'title', type: 'text' }, { name: 'pin', type: 'text', hidden: true }],
+    })
+    await su.collection('cards').create({ title: 'c1', pin: '1234' })
+  })
+
+  it('are omitted for non-superusers and shown to superusers', async () => {
+    for (const pb of [guest, A]) expect((await pb.collection('cards').getFirstListItem('title = "c1"'))).not.toHaveProperty('pin')
+    expect((await su.collection('cards').getFirstListItem('title = "c1"')).pin).toBe('1234')
+  })
+
+  it('cannot be filtered or sorted on by non-superusers (400), but can by superusers', async () => {
+    for (const opts of [{ filter: 'pin = "1234"' }, { filter: 'pin ~ "1"' }, { sort: 'pin' }]) {
+      const f = await failure(A.collection('cards').getList(1, 10, opts))
+      expect(f.status).toBe(400)
+      expect(f.body.data).toEqual({})
+    }
+    expect((await su.collection('cards').getList(1, 10, { filter: 'pin = "1234"' })).totalItems).toBe(1)
+  })
+
+  it('are ignored in non-superuser writes', async () => {
+    const c = await guest.collection('cards').create({ title: 'c2', pin: '9999' })
+    expect((await su.collection('cards').getOne(c.id)).pin).toBe('')
+    await guest.collection('cards').update(c.id, { pin: '8888', title: 'c2b' })
+    expect(await su.collection('cards').getOne(c.id)).toMatchObject({ title: 'c2b', pin: '' })
+  })
+})
