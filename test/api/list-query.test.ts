@@ -195,6 +195,17 @@ describe('expand', () => {
     expect((await su.collection('books').getOne(ids.Gamma, { expand: 'author' })).expand?.author.name).toBe('cid')
   })
 
+  it('a related collection with a null viewRule is never expanded for non-superusers', async () => {
+    const vault = await su.collections.create({ name: 'vault', fields: [{ name: 'v', type: 'text' }] })
+    await su.collections.create({ name: 'refs', listRule: '', viewRule: '', fields: [{ name: 'to', type: 'relation', collectionId: vault.id, maxSelect: 1 }] })
+    const target = await su.collection('vault').create({ v: 'hidden' })
+    const ref = await su.collection('refs').create({ to: target.id })
+    const asGuest = await guest.collection('refs').getOne(ref.id, { expand: 'to' })
+    expect(asGuest.to).toBe(target.id)
+    expect(asGuest.expand?.to).toBeUndefined()
+    expect((await su.collection('refs').getOne(ref.id, { expand: 'to' })).expand?.to.v).toBe('hidden')
+  })
+
   it('no expand param → no expand key', async () => {
     expect(await guest.collection('books').getOne(ids.Alpha)).not.toHaveProperty('expand')
   })

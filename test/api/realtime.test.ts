@@ -98,6 +98,33 @@ describe('per-subscriber rules', () => {
   })
 })
 
+describe('locked collections and hidden fields', () => {
+  it('a null listRule delivers to superusers only; hidden fields only to superusers', async () => {
+    await su.collections.create({ name: 'locked', fields: [{ name: 'title', type: 'text' }, { name: 'pin', type: 'text', hidden: true }] })
+    await su.collections.update('pings', { fields: [{ name: 'n', type: 'number' }, { name: 'pin', type: 'text', hidden: true }] })
+    const a = await collect(A, 'locked', '*')
+    const aPings = await collect(A, 'pings', '*')
+    const root = await collect(su, 'locked', '*')
+    await su.collection('locked').create({ title: 'classified', pin: '1' })
+    await su.collection('pings').create({ n: 9, pin: '2' })
+    await waitFor(() => aPings.events.length === 1 && root.events.length === 1, 5000, 'events')
+    expect(a.events).toEqual([])
+    expect(root.events[0].record).toMatchObject({ title: 'classified', pin: '1' })
+    expect(aPings.events[0].record).not.toHaveProperty('pin')
+    for (const sub of [a, aPings, root]) await sub.unsub()
+  })
+
+  it('topics may name the collection by id', async () => {
+    const posts = await su.collections.getOne('posts')
+    const guest = track(s.client())
+    const sub = await collect(guest, posts.id, '*')
+    await su.collection('posts').create({ title: 'by-id', public: true })
+    await waitFor(() => sub.events.length === 1, 5000, 'event')
+    expect(sub.events[0].record).toMatchObject({ title: 'by-id', collectionName: 'posts' })
+    await sub.unsub()
+  })
+})
+
 describe('subscription options', () => {
   it('filter narrows the events', async () => {
     const guest = track(s.client())
