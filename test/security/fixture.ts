@@ -91,7 +91,9 @@ export async function raw(
   opts: { token?: string; body?: unknown; rawBody?: BodyInit; headers?: Record<string, string> } = {},
 ): Promise<RawResponse> {
   const s = 's' in w ? w.s : w
-  const headers: Record<string, string> = { ...opts.headers }
+  // No keep-alive: a socket still finishing a streamed response when the test server closes would keep
+  // server.close() waiting for the keep-alive timeout (the harness has no idle sweep).
+  const headers: Record<string, string> = { connection: 'close', ...opts.headers }
   if (opts.token) headers.authorization = opts.token
   let body: BodyInit | undefined = opts.rawBody
   if (opts.body !== undefined) {
