@@ -1,0 +1,32 @@
+// Settings routes (superusers only): GET/PATCH /api/settings, POST /api/settings/test/email.
+import type { FastifyPluginAsync } from 'fastify'
+import type { App } from '../../app.ts'
+import { badRequest } from '../../core/errors.ts'
+import { parseFields, pickFields } from '../../core/records/fields-picker.ts'
+import { publicSettings } from '../../settings/settings.ts'
+import { requireSuperuser } from '../context.ts'
+
+type Query = Record<string, string | undefined>
+
+function objectBody(raw: unknown): Record<string, unknown> {
+  if (raw && typeof raw === 'object' && !Array.isArray(raw)) return raw as Record<string, unknown>
+  throw badRequest('The request body must be a JSON object.')
+}
+
+export const settingsRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
+  f.addHook('preHandler', async (req) => requireSuperuser(req))
+  const pick = (q: Query, v: unknown) => pickFields(v, parseFields(q.fields))
+
+  f.get('/api/settings', async (req) => pick(req.query as Query, publicSettings(await app.settings.get())))
+
+  f.patch('/api/settings', async (req) => pick(req.query as Query, publicSettings(await app.settings.update(objectBody(req.body)))))
+
+  f.post('/api/settings/test/email', async (req, reply) => {
+    const body = objectBody(req.body)
+    const to = body.email
+    if (typeof to !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(to)) throw badRequest('Invalid email.', { email: { code: 'validation_is_email', message: 'Must be a valid email address.' } })
+    const s = await app.settings.get()
+    await app.mailer.send({ to, subject: `${s.meta.appName} test email`, html: `<p>This is a test email from ${s.meta.appName}.</p>` })
+    return reply.status(204).send()
+  })
+}

@@ -1,0 +1,47 @@
+// SettingsService: settings stored in `_params`, cached briefly so every node sees a change within a second.
+import { badRequest, hasErrors } from '../core/errors.ts'
+import { formatDate, type Clock } from '../core/clock.ts'
+import { sql } from '../store/sql.ts'
+import type { Store } from '../store/types.ts'
+import { defaultSettings, mergeSettings, type Settings } from './settings.ts'
+
+const CACHE_MS = 1000
+const ROW_ID = 'settings'
+
+export class SettingsService {
+  private cached: { value: Settings; at: number } | null = null
+  private listeners: ((s: Settings) => void)[] = []
+
+  constructor(private readonly store: Store, private readonly clock: Clock, private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  /** Current settings (stored values over defaults). */
+  async get(): Promise<Settings> {
+    const now = Date.now()
+    if (this.cached && now - this.cached.at < CACHE_MS) return this.cached.value
+    const row = await this.store.get<{ value: string }>(sql`SELECT "value" FROM "_params" WHERE "id" = ${ROW_ID}`)
+    const stored = row ? JSON.parse(row.value) as Record<string, unknown> : {}
+    // Stored sections are merged over the defaults so settings added in later versions get defaults.
+    const value = mergeSettings(defaultSettings(this.env), stored).settings
+    this.cached = { value, at: now }
+    return value
+  }
+
+  async update(patch: Record<string, unknown>): Promise<Settings> {
+    const { settings, errors } = mergeSettings(await this.get(), patch)
+    if (hasErrors(errors)) throw badRequest('Failed to update the settings.', errors)
+    const text = JSON.stringify(settings)
+    const stamp = formatDate(this.clock.now())
+    await this.store.transaction(async (tx) => {
+      const changed = await tx.run(sql`UPDATE "_params" SET "value" = ${text}, "updated" = ${stamp} WHERE "id" = ${ROW_ID}`)
+      if (!changed.changes) await tx.run(sql`INSERT INTO "_params" ("id", "value", "created", "updated") VALUES (${ROW_ID}, ${text}, ${stamp}, ${stamp})`)
+    })
+    this.cached = { value: settings, at: Date.now() }
+    for (const l of this.listeners) l(settings)
+    return settings
+  }
+
+  onChange(listener: (s: Settings) => void) { this.listeners.push(listener) }
+
+  /** Forget the cache (another node changed the settings). */
+  invalidate() { this.cached = null }
+}

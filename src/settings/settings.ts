@@ -1,0 +1,110 @@
+// Application settings as PocketBase shapes them (meta, smtp, rateLimits, trustedProxy, batch, logs): defaults and validation.
+import { fieldError, type ErrorData } from '../core/errors.ts'
+
+export interface RateLimitRule { label: string; audience: '' | '@guest' | '@auth'; maxRequests: number; duration: number }
+
+export interface Settings {
+  meta: { appName: string; appURL: string; senderName: string; senderAddress: string; hideControls: boolean }
+  smtp: { enabled: boolean; host: string; port: number; username: string; password: string; authMethod: string; tls: boolean; localName: string }
+  batch: { enabled: boolean; maxRequests: number; timeout: number; maxBodySize: number }
+  rateLimits: { enabled: boolean; rules: RateLimitRule[]; excludedIPs: string[] }
+  trustedProxy: { headers: string[]; useLeftmostIP: boolean }
+  logs: { maxDays: number; minLevel: number; logIP: boolean; logAuthId: boolean }
+}
+
+export const SECRET_PATHS = [['smtp', 'password']] as const
+
+export function defaultSettings(env: NodeJS.ProcessEnv = {}): Settings {
+  return {
+    meta: {
+      appName: env.BASALT_APP_NAME ?? 'Acme',
+      appURL: env.BASALT_APP_URL ?? 'http://localhost:8090',
+      senderName: env.BASALT_SENDER_NAME ?? 'Support',
+      senderAddress: env.BASALT_SENDER_ADDRESS ?? 'support@example.com',
+      hideControls: false,
+    },
+    smtp: {
+      enabled: !!env.BASALT_SMTP_HOST,
+      host: env.BASALT_SMTP_HOST ?? 'smtp.example.com',
+      port: Number(env.BASALT_SMTP_PORT ?? 587),
+      username: env.BASALT_SMTP_USERNAME ?? '',
+      password: env.BASALT_SMTP_PASSWORD ?? '',
+      authMethod: 'PLAIN',
+      tls: env.BASALT_SMTP_TLS === 'true',
+      localName: '',
+    },
+    batch: { enabled: false, maxRequests: 50, timeout: 3, maxBodySize: 0 },
+    // Unlike PocketBase, limits ship enabled: brute-force protection on by default.
+    rateLimits: {
+      enabled: true,
+      rules: [
+        { label: '*:auth', audience: '', maxRequests: 20, duration: 60 },
+        { label: '*:create', audience: '', maxRequests: 200, duration: 5 },
+        { label: '/api/', audience: '', maxRequests: 3000, duration: 10 },
+      ],
+      excludedIPs: [],
+    },
+    trustedProxy: { headers: [], useLeftmostIP: false },
+    logs: { maxDays: 5, minLevel: 0, logIP: true, logAuthId: false },
+  }
+}
+
+type Json = Record<string, unknown>
+
+/** Deep-merges a partial patch over settings; unknown keys and wrong types are reported, never stored. */
+export function mergeSettings(current: Settings, patch: Json): { settings: Settings; errors: ErrorData } {
+  const next = structuredClone(current) as unknown as Json
+  const errors: ErrorData = {}
+  for (const [section, value] of Object.entries(patch)) {
+    const target = next[section]
+    if (!target || typeof target !== 'object' || Array.isArray(target)) continue // unknown sections are ignored
+    if (!value || typeof value !== 'object' || Array.isArray(value)) {
+      errors[section] = fieldError('validation_invalid_value', 'Must be an object.')
+      continue
+    }
+    const sectionErrors: ErrorData = {}
+    for (const [key, v] of Object.entries(value as Json)) {
+      const old = (target as Json)[key]
+      if (old === undefined) continue
+      const sameType = Array.isArray(old) ? Array.isArray(v) : typeof old === typeof v
+      if (!sameType) { sectionErrors[key] = fieldError('validation_invalid_value', `Must be ${Array.isArray(old) ? 'a list' : `a ${typeof old}`}.`); continue }
+      // A blank secret in a PATCH means "keep the stored one" (GET never returns it).
+      if (section === 'smtp' && key === 'password' && v === '') continue
+      ;(target as Json)[key] = v
+    }
+    if (Object.keys(sectionErrors).length) errors[section] = sectionErrors
+  }
+  const settings = next as unknown as Settings
+  Object.assign(errors, validateSettings(settings))
+  return { settings, errors }
+}
+
+export function validateSettings(s: Settings): ErrorData {
+  const errors: ErrorData = {}
+  const meta: ErrorData = {}
+  if (!s.meta.appName.trim()) meta.appName = fieldError('validation_required', 'Cannot be blank.')
+  if (!/^https?:\/\/\S+$/.test(s.meta.appURL)) meta.appURL = fieldError('validation_invalid_url', 'Must be a valid url.')
+  if (!/^[^@\s]+@[^@\s]+$/.test(s.meta.senderAddress)) meta.senderAddress = fieldError('validation_is_email', 'Must be a valid email address.')
+  if (Object.keys(meta).length) errors.meta = meta
+  if (s.smtp.enabled && (!s.smtp.host || !(s.smtp.port > 0 && s.smtp.port < 65536))) {
+    errors.smtp = { host: fieldError('validation_required', 'SMTP host and port are required when SMTP is enabled.') }
+  }
+  const rules: ErrorData = {}
+  s.rateLimits.rules.forEach((r, i) => {
+    if (!r || typeof r.label !== 'string' || !r.label || !(r.maxRequests > 0) || !(r.duration > 0) || !['', '@guest', '@auth'].includes(r.audience ?? '')) {
+      rules[i] = fieldError('validation_invalid_value', 'Each rule needs a label, audience "", "@guest" or "@auth", maxRequests > 0 and duration > 0.')
+    }
+  })
+  if (Object.keys(rules).length) errors.rateLimits = { rules }
+  if (!s.trustedProxy.headers.every((h) => typeof h === 'string' && /^[A-Za-z0-9-]+$/.test(h))) {
+    errors.trustedProxy = { headers: fieldError('validation_invalid_value', 'Header names only.') }
+  }
+  return errors
+}
+
+/** Settings as sent to clients: secrets blanked. */
+export function publicSettings(s: Settings): Settings {
+  const out = structuredClone(s)
+  out.smtp.password = ''
+  return out
+}
