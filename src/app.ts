@@ -9,6 +9,8 @@ import { recordAuthorizer } from './core/records/realtime-authorizer.ts'
 import { AuthService } from './auth/auth-service.ts'
 import { LocalFileStorage } from './files/local-storage.ts'
 import type { FileStorage } from './files/storage.ts'
+import { SettingsService } from './settings/settings-service.ts'
+import { SettingsMailer } from './mail/mailer.ts'
 import { MemoryBroker, RealtimeHub, type Broker } from './realtime/index.ts'
 import { SqliteStore } from './store/sqlite-store.ts'
 import { PostgresStore } from './store/postgres-store.ts'
@@ -23,6 +25,8 @@ export interface App {
   records: RecordService
   auth: AuthService
   files: FileStorage
+  settings: SettingsService
+  mailer: SettingsMailer
   broker: Broker
   hub: RealtimeHub
   truncate(collection: string): Promise<void>
@@ -51,6 +55,8 @@ export async function createApp(config: Config, opts: { clock?: Clock } = {}): P
   const collections = new CollectionService(store, clock)
   await migrate(store, collections)
   const files = new LocalFileStorage(path.join(config.dataDir, 'storage'))
+  const settings = new SettingsService(store, clock)
+  const mailer = new SettingsMailer(() => settings.get())
   const broker = new MemoryBroker()
   const records = new RecordService({
     store, collections, clock, files,
@@ -67,7 +73,7 @@ export async function createApp(config: Config, opts: { clock?: Clock } = {}): P
   })
 
   return {
-    config, clock, store, collections, records, auth, files, broker, hub,
+    config, clock, store, collections, records, auth, files, settings, mailer, broker, hub,
     truncate: (name) => records.truncate(collections.get(name)),
     async close() {
       unsubscribe()

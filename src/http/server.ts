@@ -11,6 +11,7 @@ import { collectionRoutes } from './routes/collections.ts'
 import { realtimeRoutes } from './routes/realtime.ts'
 import { fileRoutes } from './routes/files.ts'
 import { healthRoutes } from './routes/health.ts'
+import { settingsRoutes } from './routes/settings.ts'
 
 const SECURITY_HEADERS = {
   'x-xss-protection': '1; mode=block',
@@ -59,7 +60,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     }
   })
   await f.register(authContext, { app })
-  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes]) {
+  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes]) {
     await f.register(routes, { app })
   }
   return f
