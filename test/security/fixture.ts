@@ -112,7 +112,10 @@ export const q = (params: Record<string, string | number>) =>
 
 /** Driver/runtime text that must never reach a client. */
 const LEAK_PATTERNS: RegExp[] = [
-  /sqlite/i, /SQLITE_/, /no such (column|table|function)/i, /syntax error/i, /constraint failed/i,
+  // SQLite / better-sqlite3 driver text ("…only supported on SQLite" as a product message is fine).
+  /SQLITE_/, /better-sqlite3/i, /SqliteError/, /no such (column|table|function)/i, /syntax error/i, /constraint failed/i,
+  // PostgreSQL / node-postgres driver text.
+  /SQLSTATE|\bpg_[a-z]|relation ".*" does not exist|column ".*" does not exist|duplicate key value|violates .* constraint|invalid input syntax|operator does not exist|DatabaseError/i,
   /json_each|json_extract|COALESCE\(|ESCAPE '|\bOFFSET \d|\bLIMIT \d/i,
   /\n\s+at /, /\bat (async )?\S+ \(/, /node_modules/, /\.ts:\d+/, /\/(work|tmp|home|usr)\//,
   /(Range|Type|Syntax|Reference)Error/, /Maximum call stack/i, /\$argon2/, /undefined is not|Cannot read prop/i,
