@@ -1,13 +1,19 @@
-// Command dispatch: serve | superuser; prints usage and returns exit code 2 on bad arguments.
+// Command dispatch: serve | superuser | migrate | export | import; prints usage and returns exit code 2 on bad arguments.
 import { UsageError } from './args.ts'
 import { serveCommand, SERVE_USAGE } from './commands/serve.ts'
 import { superuserCommand, SUPERUSER_USAGE } from './commands/superuser.ts'
+import { migrateCommand, MIGRATE_USAGE } from './commands/migrate.ts'
+import { exportCommand, EXPORT_USAGE } from './commands/export.ts'
+import { importCommand, IMPORT_USAGE } from './commands/import.ts'
 
 const USAGE = `Usage: basalt <command> [flags]
 
 Commands:
   serve        Start the HTTP server
   superuser    Manage superusers (upsert)
+  migrate      Create/upgrade the schema, or copy a database (--from/--to)
+  export       Dump the database to a file
+  import       Load an export file into the database
 
 Run "basalt <command> --help" for the command's flags.`
 
@@ -21,6 +27,15 @@ export async function main(argv: string[]): Promise<number> {
       case 'superuser':
         if (rest.includes('--help')) return help(SUPERUSER_USAGE)
         return await superuserCommand(rest)
+      case 'migrate':
+        if (rest.includes('--help')) return help(MIGRATE_USAGE)
+        return await migrateCommand(rest)
+      case 'export':
+        if (rest.includes('--help')) return help(EXPORT_USAGE)
+        return await exportCommand(rest)
+      case 'import':
+        if (rest.includes('--help')) return help(IMPORT_USAGE)
+        return await importCommand(rest)
       case undefined:
       case '--help':
       case 'help':
@@ -31,7 +46,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`basalt: ${err.message}\n`)
-      console.error(command === 'serve' ? SERVE_USAGE : command === 'superuser' ? SUPERUSER_USAGE : USAGE)
+      const usages = new Map([['serve', SERVE_USAGE], ['superuser', SUPERUSER_USAGE], ['migrate', MIGRATE_USAGE], ['export', EXPORT_USAGE], ['import', IMPORT_USAGE]])
+      console.error(usages.get(command ?? '') ?? USAGE)
       return 2
     }
     console.error(`basalt: ${(err as Error).message}`)

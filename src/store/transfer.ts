@@ -1,0 +1,287 @@
+// Engine-independent copy of a whole Basalt database (collections, params, records) between stores and dump files.
+import fs from 'node:fs'
+import { once } from 'node:events'
+import readline from 'node:readline'
+import type { Collection } from '../core/collections/types.ts'
+import { SUPERUSERS_ID, USERS_ID } from '../core/collections/types.ts'
+import { recordToDbValues, rowToRecord } from '../core/records/record-io.ts'
+import type { RecordData } from '../rules/request-info.ts'
+import type { SqlDialect } from './dialects/types.ts'
+import { migrateSystemTables, SCHEMA_VERSION } from './migrations.ts'
+import { createCollectionTable, dropCollectionTable } from './schema-sync.ts'
+import { sql, type Sql } from './sql.ts'
+import type { Executor, Store } from './types.ts'
+
+export const DUMP_FORMAT = 'basalt-dump'
+export const DUMP_VERSION = 1
+export const BATCH_SIZE = 500
+/** Bound parameters per INSERT, under SQLite's (32766) and PostgreSQL's (65535) limits. */
+const MAX_PARAMS = 30_000
+
+const COLLECTION_COLUMNS = ['id', 'system', 'type', 'name', 'fields', 'indexes', 'listRule', 'viewRule',
+  'createRule', 'updateRule', 'deleteRule', 'options', 'created', 'updated'] as const
+export type CollectionRow = Record<(typeof COLLECTION_COLUMNS)[number], string | number | null>
+export interface ParamRow { id: string; value: string | null; created: string; updated: string }
+
+/** The stream every copy goes through: definitions first, then records per collection, then expected counts. */
+export type DumpItem =
+  | { type: 'collection'; row: CollectionRow }
+  | { type: 'param'; row: ParamRow }
+  | { type: 'records'; collection: string; records: RecordData[] }
+  | { type: 'end'; counts: Record<string, number> }
+
+export interface CollectionSummary { id: string; name: string; expected: number; copied: number; target?: number }
+
+/** Same decoding as CollectionService (kept local: the service does not export its row mapper). */
+export function parseCollectionRow(row: CollectionRow): Collection {
+  const c: Collection = {
+    id: String(row.id), name: String(row.name), type: row.type as Collection['type'], system: !!Number(row.system),
+    fields: JSON.parse(String(row.fields)), indexes: JSON.parse(String(row.indexes)),
+    listRule: row.listRule as string | null, viewRule: row.viewRule as string | null, createRule: row.createRule as string | null,
+    updateRule: row.updateRule as string | null, deleteRule: row.deleteRule as string | null,
+    created: String(row.created), updated: String(row.updated),
+  }
+  if (c.type === 'auth') c.auth = JSON.parse(String(row.options))
+  return c
+}
+
+const q = (d: SqlDialect, name: string) => d.ident(name)
+
+export async function countRows(db: Executor, dialect: SqlDialect, table: string): Promise<number> {
+  return Number((await db.get<{ n: number }>(sql`SELECT COUNT(*) AS "n" FROM ${q(dialect, table)}`))?.n ?? 0)
+}
+
+/**
+ * Runs `fn` on a frozen view of `store`. SQLite: a write transaction, so a server still writing to
+ * the source gets "busy" errors instead of acknowledging writes the copy would miss. PostgreSQL: a
+ * read-only REPEATABLE READ snapshot. Statement timeouts are lifted: one COUNT(*) may be long.
+ */
+export async function withSnapshot<T>(store: Store, fn: (db: Executor) => Promise<T>): Promise<T> {
+  return store.transaction(async (tx) => {
+    if (store.dialect.name === 'postgres') {
+      await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY')
+      await tx.exec('SET LOCAL statement_timeout = 0')
+    }
+    return fn(tx)
+  })
+}
+
+/** Streams a whole database from `db` (use inside withSnapshot), records in insertion order, in batches. */
+export async function* readDump(db: Executor, dialect: SqlDialect, batchSize = BATCH_SIZE): AsyncGenerator<DumpItem> {
+  let version: { value: string } | undefined
+  try {
+    version = await db.get<{ value: string }>(sql`SELECT "value" FROM "_params" WHERE "id" = 'schema_version'`)
+  } catch {
+    throw new Error('the source holds no Basalt database (no _params table)')
+  }
+  if (!version || Number(JSON.parse(version.value)) !== SCHEMA_VERSION) {
+    throw new Error(`the source schema version is ${version?.value ?? 'unknown'}, this Basalt expects ${SCHEMA_VERSION}: run "basalt migrate" on the source first`)
+  }
+  const rows = await db.all<CollectionRow>(sql`SELECT * FROM "_collections" ORDER BY "created", "id"`)
+  const collections = rows.map(parseCollectionRow)
+  // Counted up front, in the same snapshot, so the copy is checked against an independent number.
+  const counts: Record<string, number> = {}
+  for (const c of collections) counts[c.id] = await countRows(db, dialect, c.name)
+  for (const row of rows) yield { type: 'collection', row: pick(row, COLLECTION_COLUMNS) }
+  for (const row of await db.all<ParamRow>(sql`SELECT * FROM "_params" ORDER BY "id"`)) {
+    if (row.id !== 'schema_version') yield { type: 'param', row: pick(row, ['id', 'value', 'created', 'updated']) }
+  }
+  for (const c of collections) {
+    // Keyset pagination on the insertion order (SQLite rowid / PostgreSQL "_rowid_"): O(n) overall.
+    const t = q(dialect, c.name)
+    let after = -1
+    for (;;) {
+      const page = await db.all(sql`SELECT ${t}."_rowid_" AS "__pos", ${t}.* FROM ${t} WHERE ${t}."_rowid_" > ${after} ORDER BY ${t}."_rowid_" LIMIT ${batchSize}`)
+      if (!page.length) break
+      after = Number(page[page.length - 1].__pos)
+      yield { type: 'records', collection: c.id, records: page.map((r) => rowToRecord(c, r)) }
+      if (page.length < batchSize) break
+    }
+  }
+  yield { type: 'end', counts }
+}
+
+function pick<T, K extends readonly string[]>(row: T, keys: K): never {
+  const out: Record<string, unknown> = {}
+  for (const k of keys) out[k] = (row as Record<string, unknown>)[k] ?? null
+  return out as never
+}
+
+export interface WriteOptions {
+  /** Allow a target that already holds other collections; any duplicate id, name or index still fails. */
+  force?: boolean
+}
+
+/**
+ * Writes a dump into `target` in ONE transaction under the migration lock: any failure (bad dump,
+ * duplicate, count mismatch, truncated input) rolls back and leaves the target as it was.
+ */
+export async function writeDump(target: Store, items: AsyncIterable<DumpItem>, opts: WriteOptions = {}): Promise<CollectionSummary[]> {
+  const dialect = target.dialect
+  return target.transaction(async (tx) => {
+    await migrateSystemTables(tx, dialect)
+    if (dialect.name === 'postgres') await tx.exec('SET LOCAL statement_timeout = 0')
+    const defs: CollectionRow[] = []
+    const params: ParamRow[] = []
+    let byId: Map<string, Collection> | null = null
+    const copied = new Map<string, number>()
+    let counts: Record<string, number> | null = null
+    for await (const item of items) {
+      if (counts) throw new Error('malformed dump: data after the end marker')
+      if (item.type === 'collection' || item.type === 'param') {
+        if (byId) throw new Error('malformed dump: definitions after records')
+        if (item.type === 'collection') defs.push(item.row)
+        else params.push(item.row)
+        continue
+      }
+      byId ??= await prepareTarget(tx, dialect, defs, params, opts)
+      if (item.type === 'end') { counts = item.counts; continue }
+      const c = byId.get(item.collection)
+      if (!c) throw new Error(`malformed dump: records of unknown collection ${JSON.stringify(item.collection)}`)
+      await insertRecords(tx, dialect, c, item.records)
+      copied.set(c.id, (copied.get(c.id) ?? 0) + item.records.length)
+    }
+    if (!counts || !byId) throw new Error('the dump is incomplete (no end marker): nothing was written')
+    const summary: CollectionSummary[] = []
+    for (const c of byId.values()) {
+      const s = { id: c.id, name: c.name, expected: counts[c.id] ?? -1, copied: copied.get(c.id) ?? 0, target: await countRows(tx, dialect, c.name) }
+      if (s.expected !== s.copied || s.target !== s.copied) {
+        throw new Error(`count mismatch in ${c.name}: source ${s.expected}, copied ${s.copied}, target ${s.target}: nothing was written`)
+      }
+      summary.push(s)
+    }
+    return summary
+  })
+}
+
+/** Empty bootstrap collections (what `migrate` creates) may be replaced; anything else is existing data. */
+async function prepareTarget(tx: Executor, dialect: SqlDialect, defs: CollectionRow[], params: ParamRow[], opts: WriteOptions): Promise<Map<string, Collection>> {
+  const incoming = defs.map(parseCollectionRow)
+  const incomingIds = new Set(incoming.map((c) => c.id))
+  const incomingNames = new Set(incoming.map((c) => c.name.toLowerCase()))
+  const existing = (await tx.all<CollectionRow>(sql`SELECT * FROM "_collections"`)).map(parseCollectionRow)
+  const kept: Collection[] = []
+  for (const c of existing) {
+    const fresh = (c.id === SUPERUSERS_ID || c.id === USERS_ID) && (await countRows(tx, dialect, c.name)) === 0
+    const replaced = incomingIds.has(c.id) || incomingNames.has(c.name.toLowerCase())
+    if (fresh && replaced) {
+      await dropCollectionTable(tx, c, dialect)
+      await tx.run(sql`DELETE FROM "_collections" WHERE "id" = ${c.id}`)
+    } else kept.push(c)
+  }
+  const keptData = kept.filter((c) => !(c.id === SUPERUSERS_ID || c.id === USERS_ID))
+  if (keptData.length && !opts.force) {
+    throw new Error(`the target already has collections (${keptData.map((c) => c.name).join(', ')}): use a fresh database, or --force to add to it`)
+  }
+  for (const c of kept) {
+    if (incomingIds.has(c.id) || incomingNames.has(c.name.toLowerCase())) {
+      throw new Error(`the target already has collection ${c.name} (${c.id}) with records or changes: refusing to merge; nothing was written`)
+    }
+  }
+  const byId = new Map<string, Collection>()
+  for (let i = 0; i < incoming.length; i++) {
+    const cols = COLLECTION_COLUMNS.map((k) => q(dialect, k))
+    const vals = COLLECTION_COLUMNS.map((k) => sql`${defs[i][k] ?? null}`)
+    await tx.run(sql`INSERT INTO "_collections" (${sql.join(cols)}) VALUES (${sql.join(vals)})`)
+    await createCollectionTable(tx, incoming[i], dialect)
+    byId.set(incoming[i].id, incoming[i])
+  }
+  for (const p of params) {
+    await tx.run(sql`DELETE FROM "_params" WHERE "id" = ${p.id}`)
+    await tx.run(sql`INSERT INTO "_params" ("id", "value", "created", "updated") VALUES (${p.id}, ${p.value}, ${p.created ?? ''}, ${p.updated ?? ''})`)
+  }
+  return byId
+}
+
+/** Multi-row INSERTs; values go through the field codecs, so each engine gets its own spelling (0/1, JSON text). */
+async function insertRecords(tx: Executor, dialect: SqlDialect, c: Collection, records: RecordData[]): Promise<void> {
+  const cols = sql.join(c.fields.map((f) => q(dialect, f.name)))
+  const perStatement = Math.max(1, Math.floor(MAX_PARAMS / c.fields.length))
+  for (let i = 0; i < records.length; i += perStatement) {
+    const rows: Sql[] = records.slice(i, i + perStatement).map((rec) => {
+      const values = recordToDbValues(c, rec)
+      return sql`(${sql.join(c.fields.map((f) => sql`${values.get(f.name) ?? null}`))})`
+    })
+    await tx.run(sql`INSERT INTO ${q(dialect, c.name)} (${cols}) VALUES ${sql.join(rows)}`)
+  }
+}
+
+/** Copies `source` into `target`: a frozen source view streamed into one target transaction. */
+export async function transfer(source: Store, target: Store, opts: WriteOptions = {}): Promise<CollectionSummary[]> {
+  return withSnapshot(source, (db) => writeDump(target, readDump(db, source.dialect), opts))
+}
+
+/** Re-counts the target after commit (a second, independent check of what a server will now see). */
+export async function verifyTarget(target: Store, summary: CollectionSummary[]): Promise<CollectionSummary[]> {
+  const out: CollectionSummary[] = []
+  for (const s of summary) out.push({ ...s, target: await countRows(target, target.dialect, s.name) })
+  return out
+}
+
+export function formatSummary(summary: CollectionSummary[]): string {
+  const width = Math.max(10, ...summary.map((s) => s.name.length))
+  const lines = summary.map((s) => `  ${s.name.padEnd(width)}  source ${String(s.expected).padStart(8)}  target ${String(s.target ?? s.copied).padStart(8)}  ${s.expected === (s.target ?? s.copied) ? 'ok' : 'MISMATCH'}`)
+  return lines.join('\n')
+}
+
+export const summaryOk = (summary: CollectionSummary[]) => summary.every((s) => s.expected === (s.target ?? s.copied))
+
+// --- Dump files: JSON Lines, one header, one line per definition / record, one end line. ---
+
+/** Writes to FILE.partial and renames on success, so a failed export never looks complete. */
+export async function writeDumpFile(file: string, items: AsyncIterable<DumpItem>): Promise<Record<string, number>> {
+  const partial = `${file}.partial`
+  const out = fs.createWriteStream(partial)
+  const write = async (obj: unknown) => {
+    if (!out.write(JSON.stringify(obj) + '\n')) await once(out, 'drain')
+  }
+  try {
+    await write({ format: DUMP_FORMAT, version: DUMP_VERSION, schemaVersion: SCHEMA_VERSION, created: new Date().toISOString() })
+    let counts: Record<string, number> = {}
+    for await (const item of items) {
+      if (item.type === 'records') for (const data of item.records) await write({ type: 'record', collection: item.collection, data })
+      else await write(item)
+      if (item.type === 'end') counts = item.counts
+    }
+    out.end()
+    await once(out, 'finish')
+    fs.renameSync(partial, file)
+    return counts
+  } catch (err) {
+    out.destroy()
+    fs.rmSync(partial, { force: true })
+    throw err
+  }
+}
+
+/** Reads a dump file back into DumpItems, regrouping record lines into batches. */
+export async function* readDumpFile(file: string, batchSize = BATCH_SIZE): AsyncGenerator<DumpItem> {
+  const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity })
+  let header = false
+  let batch: { collection: string; records: RecordData[] } | null = null
+  let n = 0
+  for await (const line of lines) {
+    n++
+    if (!line.trim()) continue
+    let obj: Record<string, unknown>
+    try { obj = JSON.parse(line) } catch { throw new Error(`${file}:${n}: not valid JSON`) }
+    if (!header) {
+      if (obj.format !== DUMP_FORMAT) throw new Error(`${file} is not a Basalt export (missing "${DUMP_FORMAT}" header)`)
+      if (obj.version !== DUMP_VERSION) throw new Error(`${file}: unsupported export version ${JSON.stringify(obj.version)}`)
+      header = true
+      continue
+    }
+    if (obj.type === 'record') {
+      const collection = String(obj.collection)
+      if (batch && (batch.collection !== collection || batch.records.length >= batchSize)) { yield { type: 'records', ...batch }; batch = null }
+      batch ??= { collection, records: [] }
+      batch.records.push(obj.data as RecordData)
+      continue
+    }
+    if (batch) { yield { type: 'records', ...batch }; batch = null }
+    if (obj.type === 'collection' || obj.type === 'param' || obj.type === 'end') yield obj as DumpItem
+    else throw new Error(`${file}:${n}: unknown line type ${JSON.stringify(obj.type)}`)
+  }
+  if (!header) throw new Error(`${file} is empty`)
+  if (batch) yield { type: 'records', ...batch }
+}
