@@ -298,8 +298,12 @@ export interface Cluster {
   close(): Promise<void>
 }
 
-/** Database + dedicated Redis + superuser + `n` nodes started in parallel. */
-export async function startCluster(n = 3): Promise<Cluster> {
+/**
+ * Database + dedicated Redis + superuser + `n` nodes. With `collections`, node A starts first, creates
+ * them, and the other nodes start afterwards, so they load the schema at startup: suites that are not
+ * about schema propagation do not depend on it.
+ */
+export async function startCluster(n = 3, opts: { collections?: Record<string, unknown>[] } = {}): Promise<Cluster> {
   const db = await createDatabase()
   let redis: RedisProcess | null = null
   const nodes: NodeProcess[] = []
@@ -312,8 +316,17 @@ export async function startCluster(n = 3): Promise<Cluster> {
     redis = await startRedis()
     const env: NodeEnv = { databaseUrl: db.url, redisUrl: redis.url }
     await upsertSuperuser(env) // also runs the migrations once, before the nodes race for them
-    nodes.push(...await Promise.all(Array.from({ length: n }, (_, i) => startNode(String.fromCharCode(65 + i), env))))
-    const token = await superuserToken(nodes[0].url)
+    const name = (i: number) => String.fromCharCode(65 + i)
+    let token: string
+    if (opts.collections?.length) {
+      nodes.push(await startNode(name(0), env))
+      token = await superuserToken(nodes[0].url)
+      for (const def of opts.collections) await createCollection(nodes[0].url, token, def)
+      nodes.push(...await Promise.all(Array.from({ length: n - 1 }, (_, i) => startNode(name(i + 1), env))))
+    } else {
+      nodes.push(...await Promise.all(Array.from({ length: n }, (_, i) => startNode(name(i), env))))
+      token = await superuserToken(nodes[0].url)
+    }
     return {
       db, redis, nodes, env, token,
       alive: () => nodes.filter((x) => x.alive()),
