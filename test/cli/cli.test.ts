@@ -50,7 +50,8 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true })
 })
 
-describe('basalt CLI', () => {
+// Each test spawns real processes; on a loaded 2-core machine that takes seconds.
+describe('basalt CLI', { timeout: 90_000 }, () => {
   it('prints help with exit 0 and rejects bad arguments with exit 2', () => {
     expect(run(['serve', '--help']).status).toBe(0)
     expect(run(['superuser', '--help']).stdout).toContain('superuser upsert EMAIL PASSWORD')
@@ -122,7 +123,7 @@ describe('basalt CLI', () => {
         } catch { return }
       }
     })()
-    await waitFor(() => acknowledged.length >= 30, 10_000, 'writes')
+    await waitFor(() => acknowledged.length >= 30, 30_000, 'writes')
     first.child.kill('SIGKILL')
     stop = true
     await writer
