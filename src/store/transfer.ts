@@ -161,21 +161,23 @@ async function prepareTarget(tx: Executor, dialect: SqlDialect, defs: Collection
   const incomingNames = new Set(incoming.map((c) => c.name.toLowerCase()))
   const existing = (await tx.all<CollectionRow>(sql`SELECT * FROM "_collections"`)).map(parseCollectionRow)
   const kept: Collection[] = []
+  const withData: string[] = []
   for (const c of existing) {
     const fresh = (c.id === SUPERUSERS_ID || c.id === USERS_ID) && (await countRows(tx, dialect, c.name)) === 0
-    const replaced = incomingIds.has(c.id) || incomingNames.has(c.name.toLowerCase())
-    if (fresh && replaced) {
+    if (fresh && (incomingIds.has(c.id) || incomingNames.has(c.name.toLowerCase()))) {
       await dropCollectionTable(tx, c, dialect)
       await tx.run(sql`DELETE FROM "_collections" WHERE "id" = ${c.id}`)
-    } else kept.push(c)
+      continue
+    }
+    kept.push(c)
+    if (!fresh) withData.push(c.name)
   }
-  const keptData = kept.filter((c) => !(c.id === SUPERUSERS_ID || c.id === USERS_ID))
-  if (keptData.length && !opts.force) {
-    throw new Error(`the target already has collections (${keptData.map((c) => c.name).join(', ')}): use a fresh database, or --force to add to it`)
+  if (withData.length && !opts.force) {
+    throw new Error(`the target is not empty (it has ${withData.join(', ')}): use a fresh database, or --force to add to it; nothing was written`)
   }
   for (const c of kept) {
     if (incomingIds.has(c.id) || incomingNames.has(c.name.toLowerCase())) {
-      throw new Error(`the target already has collection ${c.name} (${c.id}) with records or changes: refusing to merge; nothing was written`)
+      throw new Error(`the target already has collection ${c.name} (${c.id}): refusing to merge; nothing was written`)
     }
   }
   const byId = new Map<string, Collection>()
