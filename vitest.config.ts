@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { defineConfig } from 'vitest/config'
 import { probe, POSTGRES_URL, REDIS_URL } from './test/support/services.ts'
 
@@ -8,8 +9,12 @@ if (!postgres) console.warn(`\nSKIP postgres: no PostgreSQL answered at ${POSTGR
 // The cluster suite (test/cluster: several node processes on PostgreSQL + a dedicated redis-server)
 // needs both services; it is skipped with a visible message otherwise.
 const redis = probe('redis')
-const cluster = postgres && redis
-if (!cluster) console.warn(`\nSKIP cluster: needs PostgreSQL (${POSTGRES_URL}: ${postgres ? 'up' : 'down'}) and Redis (${REDIS_URL}: ${redis ? 'up' : 'down'}).\n`)
+const redisServer = spawnSync('redis-server', ['--version'], { timeout: 5000 }).status === 0
+const cluster = postgres && redis && redisServer
+if (!cluster) {
+  console.warn(`\nSKIP cluster: needs PostgreSQL (${POSTGRES_URL}: ${postgres ? 'up' : 'down'}), Redis (${REDIS_URL}: ${redis ? 'up' : 'down'}) ` +
+    `and a redis-server binary (${redisServer ? 'found' : 'missing'}).\n`)
+}
 
 const common = { testTimeout: 20_000, hookTimeout: 30_000, pool: 'forks' as const }
 
