@@ -1,5 +1,5 @@
 // One error handler: ApiError → PocketBase's {status, message, data}; anything else → a 500 that leaks nothing.
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError } from '../core/errors.ts'
 
 function fromFastifyError(err: FastifyError): ApiError | null {
@@ -20,9 +20,18 @@ function fromFastifyError(err: FastifyError): ApiError | null {
   return null
 }
 
+/**
+ * Fastify's `frameworkErrors` (malformed URL encoding, over-long path params): answered in PocketBase's
+ * shape, instead of Fastify's own body that names the framework (`FST_ERR_BAD_URL`) and echoes the path.
+ */
+export function frameworkErrorHandler(_err: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
+  void reply.status(400).header('x-content-type-options', 'nosniff').send(new ApiError(400, 'Invalid request.').toJSON())
+}
+
 export function registerErrorHandler(f: FastifyInstance) {
   f.setErrorHandler((err: FastifyError, req, reply) => {
-    const api = err instanceof ApiError ? err : fromFastifyError(err)
+    // `throw null` / `throw 'text'` must not crash the handler into Fastify's default (message-echoing) one.
+    const api = err instanceof ApiError ? err : err !== null && typeof err === 'object' ? fromFastifyError(err) : null
     if (api) {
       if (api.status >= 500) req.log.error({ err: api.cause ?? api }, 'request failed')
       return reply.status(api.status).send(api.toJSON())
