@@ -4,7 +4,7 @@ import multipart from '@fastify/multipart'
 import type { App } from '../app.ts'
 import { registerBodyParsers } from './body.ts'
 import { authContext } from './context.ts'
-import { registerErrorHandler } from './error-handler.ts'
+import { frameworkErrorHandler, registerErrorHandler } from './error-handler.ts'
 import { recordRoutes } from './routes/records.ts'
 import { authRoutes } from './routes/auth.ts'
 import { collectionRoutes } from './routes/collections.ts'
@@ -37,6 +37,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 5000, querystringParser: parseQueryString },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    frameworkErrors: frameworkErrorHandler,
     // The SDK sends raw tokens; nothing here needs Fastify's own body-schema coercion.
     ajv: { customOptions: { coerceTypes: false } },
   })
