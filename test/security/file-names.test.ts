@@ -24,7 +24,7 @@ async function upload(files: { name: string; content: string | Uint8Array; type?
   const fd = new FormData()
   fd.set('title', 'upload')
   fd.set('owner', w.a.id)
-  for (const f of files) fd.append('doc', new Blob([f.content], { type: f.type ?? 'application/octet-stream' }), f.name)
+  for (const f of files) fd.append('doc', new Blob([f.content as BlobPart], { type: f.type ?? 'application/octet-stream' }), f.name)
   return raw(w, 'POST', posts, { token, rawBody: fd })
 }
 
