@@ -233,8 +233,12 @@ export const summaryOk = (summary: CollectionSummary[]) => summary.every((s) => 
 /** Writes to FILE.partial and renames on success, so a failed export never looks complete. */
 export async function writeDumpFile(file: string, items: AsyncIterable<DumpItem>): Promise<Record<string, number>> {
   const partial = `${file}.partial`
-  const out = fs.createWriteStream(partial)
+  // Owner-only: the dump holds password hashes and token secrets.
+  const out = fs.createWriteStream(partial, { mode: 0o600 })
+  let failed: Error | null = null
+  out.on('error', (e) => { failed ??= e }) // e.g. ENOSPC: reported by the next write instead of crashing
   const write = async (obj: unknown) => {
+    if (failed) throw failed
     if (!out.write(JSON.stringify(obj) + '\n')) await once(out, 'drain')
   }
   try {
@@ -247,6 +251,7 @@ export async function writeDumpFile(file: string, items: AsyncIterable<DumpItem>
     }
     out.end()
     await once(out, 'finish')
+    if (failed) throw failed
     fs.renameSync(partial, file)
     return counts
   } catch (err) {
