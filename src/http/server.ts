@@ -12,6 +12,7 @@ import { realtimeRoutes } from './routes/realtime.ts'
 import { fileRoutes } from './routes/files.ts'
 import { healthRoutes } from './routes/health.ts'
 import { settingsRoutes } from './routes/settings.ts'
+import { authEmailRoutes } from './routes/auth-email.ts'
 
 const SECURITY_HEADERS = {
   'x-xss-protection': '1; mode=block',
@@ -61,7 +62,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     }
   })
   await f.register(authContext, { app })
-  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes]) {
+  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes]) {
     await f.register(routes, { app })
   }
   return f
