@@ -1,4 +1,5 @@
 // createApp(config): picks adapters once, wires the services, returns the App that HTTP, CLI and tests share.
+import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Config } from './config.ts'
@@ -11,7 +12,10 @@ import { LocalFileStorage } from './files/local-storage.ts'
 import type { FileStorage } from './files/storage.ts'
 import { SettingsService } from './settings/settings-service.ts'
 import { SettingsMailer } from './mail/mailer.ts'
-import { MemoryBroker, RealtimeHub, type Broker } from './realtime/index.ts'
+import { RealtimeHub, type Broker } from './realtime/index.ts'
+import { RedisBroker } from './realtime/brokers/redis.ts'
+import { openBroker, openSchemaChannel, SchemaSync, type ClusterOptions } from './cluster/index.ts'
+import type { Collection } from './core/collections/types.ts'
 import { SqliteStore } from './store/sqlite-store.ts'
 import { PostgresStore } from './store/postgres-store.ts'
 import { migrateSystemTables } from './store/migrations.ts'
@@ -29,6 +33,8 @@ export interface App {
   mailer: SettingsMailer
   broker: Broker
   hub: RealtimeHub
+  /** Random per process: tags this node's messages on the cluster channels. */
+  nodeId: string
   truncate(collection: string): Promise<void>
   close(): Promise<void>
 }
@@ -48,7 +54,7 @@ export async function migrate(store: Store, collections: CollectionService): Pro
   await collections.reload()
 }
 
-export async function createApp(config: Config, opts: { clock?: Clock } = {}): Promise<App> {
+export async function createApp(config: Config, opts: { clock?: Clock; cluster?: ClusterOptions } = {}): Promise<App> {
   const clock = opts.clock ?? systemClock
   fs.mkdirSync(config.dataDir, { recursive: true })
   const store = openStore(config)
@@ -57,7 +63,9 @@ export async function createApp(config: Config, opts: { clock?: Clock } = {}): P
   const files = new LocalFileStorage(path.join(config.dataDir, 'storage'))
   const settings = new SettingsService(store, clock)
   const mailer = new SettingsMailer(() => settings.get())
-  const broker = new MemoryBroker()
+  const nodeId = opts.cluster?.nodeId ?? randomUUID()
+  // Redis (REDIS_URL) fans events out to every node; otherwise events stay in this process.
+  const broker = openBroker(config, nodeId, opts.cluster)
   const records = new RecordService({
     store, collections, clock, files,
     onCommitted: (events) => { for (const e of events) broker.publish(e).catch(() => {}) },
@@ -65,17 +73,36 @@ export async function createApp(config: Config, opts: { clock?: Clock } = {}): P
   const auth = new AuthService({ store, collections, records, clock })
   const hub = new RealtimeHub({ authorize: recordAuthorizer(records, collections) })
   const unsubscribe = broker.subscribe((e) => { void hub.dispatch(e) })
+  // Pub/sub is at-most-once: when events may have been lost, close the streams so SDK clients
+  // reconnect and resubscribe instead of silently missing changes.
+  const offGap = broker instanceof RedisBroker ? broker.onGap((gap) => {
+    if (config.logLevel !== 'silent' && hub.size > 0) console.warn(`[realtime] events may have been lost (${gap.reason}); closing ${hub.size} realtime streams`)
+    hub.closeAll()
+  }) : () => {}
   // A rotated auth-token secret revokes every token of that collection, realtime bindings included.
-  collections.onChange((before, after) => {
+  const revokeOnSecretChange = (before?: Collection, after?: Collection) => {
     if (before?.auth && (!after?.auth || after.auth.authToken.secret !== before.auth.authToken.secret)) hub.invalidateAuth(before.id)
-    // A deleted collection's uploads go with it.
+  }
+  collections.onChange((before, after) => {
+    revokeOnSecretChange(before, after)
+    // A deleted collection's uploads go with it (the node that deleted it does this, once).
     if (before && !after) files.deletePrefix(`${before.id}/`).catch(() => {})
   })
+  // Other nodes' schema changes: reload on their signal, on channel gaps and periodically.
+  const schemaChannel = openSchemaChannel(config, broker, nodeId)
+  const schemaSync = schemaChannel ? new SchemaSync({
+    collections, channel: schemaChannel, intervalMs: opts.cluster?.schemaReloadMs, onReloadChange: revokeOnSecretChange,
+    onError: config.logLevel === 'silent' ? () => {} : undefined,
+  }) : null
+  // Bounded: a node whose Redis/PG listener is down still starts (local-only until it connects).
+  await schemaSync?.start(opts.cluster?.readyTimeoutMs)
 
   return {
-    config, clock, store, collections, records, auth, files, settings, mailer, broker, hub,
+    config, clock, store, collections, records, auth, files, settings, mailer, broker, hub, nodeId,
     truncate: (name) => records.truncate(collections.get(name)),
     async close() {
+      offGap()
+      await schemaSync?.close()
       unsubscribe()
       hub.closeAll()
       await broker.close()
