@@ -52,6 +52,7 @@ async function startTarget(name: TargetName): Promise<Live> {
     log(`starting ${name}…`);
     const t = name === 'basalt' ? await startBasalt() : await startBaseline();
     result.seedMs = t.seedMs;
+    result.memAfterSeed = memoryMb(t.server.pid);
     return { result, t };
   } catch (e) {
     result.error = (e as Error).stack ?? String(e);

@@ -14,6 +14,7 @@ export interface TargetResult {
   checks: string[];
   seedMs?: number;
   scenarios: Record<string, LoadStats>;
+  memAfterSeed?: Mem;
   memAfterHttp?: Mem;
   memWithSubscribers?: Mem;
   realtime?: RealtimeStats;
@@ -74,9 +75,11 @@ export function renderReport(info: RunInfo, scenarios: Scenario[], results: Targ
     const a = pick(basalt);
     out.push(`| ${label} | ${f0(a)}${target && a !== undefined ? mark(a < TARGETS.rssMb) : ''} | ${f0(pick(base))} | ${target} |`);
   };
+  memRow('after seeding (idle)', (r) => r?.memAfterSeed?.rss);
+  memRow('peak during seeding (VmHWM)', (r) => r?.memAfterSeed?.peak);
   memRow('after HTTP scenarios', (r) => r?.memAfterHttp?.rss, `< ${TARGETS.rssMb} MB`);
   if (realtimeOn) memRow('with realtime subscribers connected', (r) => r?.memWithSubscribers?.rss, `< ${TARGETS.rssMb} MB`);
-  memRow('peak (VmHWM)', (r) => {
+  memRow('peak overall (VmHWM)', (r) => {
     const peaks = [r?.memAfterHttp?.peak, r?.memWithSubscribers?.peak].filter((x): x is number => x !== undefined);
     return peaks.length ? Math.max(...peaks) : undefined;
   });
