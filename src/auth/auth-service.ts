@@ -1,4 +1,4 @@
-// AuthService: resolves request tokens to auth records, password login, token refresh, auth-methods.
+// AuthService: resolves request tokens to auth records, password login, token refresh, auth-methods, MFA on login.
 import type { Collection } from '../core/collections/types.ts'
 import type { CollectionService } from '../core/collections/collection-service.ts'
 import type { RecordService } from '../core/records/record-service.ts'
@@ -11,13 +11,24 @@ import type { Store } from '../store/types.ts'
 import type { AuthInfo, RequestInfo } from '../rules/request-info.ts'
 import { burnVerification, verifyPassword } from './passwords.ts'
 import { peekClaims, signToken, verifyToken, type TokenType } from './tokens.ts'
+import { MfaService, mfaIdOf, type AuthMethod } from './mfa.ts'
 
 export interface AuthResponse { token: string; record: unknown; meta?: unknown }
+
+/**
+ * `method` names the factor that just succeeded and turns MFA on for this response (refresh and
+ * impersonate pass none, so they never trigger it); `mfaId` defaults to `?mfaId=` or the body's `mfaId`.
+ */
+export interface RespondOptions { token?: string; method?: AuthMethod; mfaId?: string }
 
 const MAX_IDENTITY_LENGTH = 255
 
 export class AuthService {
-  constructor(private readonly deps: { store: Store; collections: CollectionService; records: RecordService; clock: Clock }) {}
+  readonly mfa: MfaService
+
+  constructor(private readonly deps: { store: Store; collections: CollectionService; records: RecordService; clock: Clock }) {
+    this.mfa = new MfaService(deps)
+  }
 
   /** Token → auth record. Any invalid, expired or revoked token yields null (the request is a guest). */
   async authenticate(token: string | null, allowedTypes: TokenType[] = ['auth']): Promise<AuthInfo | null> {
@@ -62,7 +73,7 @@ export class AuthService {
     const record = await this.findByIdentity(c, identity as string, identityField ? [identityField as string] : fields)
     const ok = record ? await verifyPassword(String(record.password), password as string) : (await burnVerification(password as string), false)
     if (!record || !ok) throw badRequest('Failed to authenticate.')
-    return this.respond(c, record, q, { ...info, context: 'password' })
+    return this.respond(c, record, q, { ...info, context: 'password' }, { method: 'password', mfaId: mfaIdOf(info, body) })
   }
 
   async refresh(c: Collection, q: ReadQuery, info: RequestInfo, token: string | null): Promise<AuthResponse> {
@@ -73,13 +84,20 @@ export class AuthService {
     return this.respond(c, info.auth.record, q, info, reuse ? token! : undefined)
   }
 
-  /** Builds the auth response after checking the collection's authRule for this record. */
-  async respond(c: Collection, record: Record<string, unknown>, q: ReadQuery, info: RequestInfo, token?: string): Promise<AuthResponse> {
+  /**
+   * Builds the auth response after checking the collection's authRule and, when a login `method` is
+   * given, MFA (§4.6: may throw 401 {mfaId}). The 5th argument may still be a bare token (older callers).
+   */
+  async respond(c: Collection, record: Record<string, unknown>, q: ReadQuery, info: RequestInfo, tokenOrOpts?: string | RespondOptions, method?: AuthMethod): Promise<AuthResponse> {
+    const opts: RespondOptions = typeof tokenOrOpts === 'string' ? { token: tokenOrOpts } : { ...tokenOrOpts }
+    opts.method ??= method
+    const token = opts.token
     const asSelf: RequestInfo = { ...info, auth: { collection: c, record } }
     const ctx = this.deps.records.readContext(asSelf)
     if (!(await this.deps.records.passesRule(ctx, c, 'authRule', String(record.id)))) {
       throw forbidden("The request doesn't satisfy the collection requirements to authenticate.")
     }
+    if (opts.method) await this.mfa.check(c, record, opts.method, opts.mfaId ?? mfaIdOf(info), asSelf)
     const [exported] = await this.deps.records.present(ctx, c, [record], q, { alwaysEmail: true })
     return { token: token ?? await this.issueAuthToken(c, record), record: exported }
   }

@@ -43,10 +43,54 @@ export async function migrateSystemTables(tx: Executor, dialect: SqlDialect): Pr
     "created" TEXT DEFAULT '' NOT NULL,
     "updated" TEXT DEFAULT '' NOT NULL
   )`)
+  await migrateAuthFactorTables(tx)
   const version = JSON.stringify(SCHEMA_VERSION)
   const row = await tx.get<{ value: string }>(sql`SELECT "value" FROM "_params" WHERE "id" = 'schema_version'`)
   if (!row) await tx.run(sql`INSERT INTO "_params" ("id", "value") VALUES ('schema_version', ${version})`)
   else if (Number(JSON.parse(row.value)) > SCHEMA_VERSION) {
     throw new Error(`the database schema (version ${row.value}) is newer than this Basalt (version ${SCHEMA_VERSION}); upgrade Basalt`)
   }
+}
+
+/**
+ * One-time passwords, pending MFA sessions and TOTP enrollments (src/auth/otp.ts, mfa.ts, totp-service.ts).
+ * Plain tables, not collections: no record API can ever list them, so hashes and TOTP secrets stay server-side.
+ * Additive and idempotent, so older Basalt versions keep working against the same database.
+ */
+async function migrateAuthFactorTables(tx: Executor): Promise<void> {
+  await tx.exec(`CREATE TABLE IF NOT EXISTS "_otps" (
+    "id" TEXT PRIMARY KEY NOT NULL,
+    "collectionRef" TEXT NOT NULL,
+    "recordRef" TEXT NOT NULL,
+    "password" TEXT NOT NULL,
+    "sentTo" TEXT DEFAULT '' NOT NULL,
+    "attempts" INTEGER DEFAULT 0 NOT NULL,
+    "lastAttempt" TEXT DEFAULT '' NOT NULL,
+    "created" TEXT DEFAULT '' NOT NULL,
+    "updated" TEXT DEFAULT '' NOT NULL
+  )`)
+  await tx.exec(`CREATE INDEX IF NOT EXISTS "_otps_record_idx" ON "_otps" ("collectionRef", "recordRef")`)
+  await tx.exec(`CREATE TABLE IF NOT EXISTS "_mfas" (
+    "id" TEXT PRIMARY KEY NOT NULL,
+    "collectionRef" TEXT NOT NULL,
+    "recordRef" TEXT NOT NULL,
+    "method" TEXT NOT NULL,
+    "created" TEXT DEFAULT '' NOT NULL,
+    "updated" TEXT DEFAULT '' NOT NULL
+  )`)
+  await tx.exec(`CREATE INDEX IF NOT EXISTS "_mfas_record_idx" ON "_mfas" ("collectionRef", "recordRef")`)
+  await tx.exec(`CREATE TABLE IF NOT EXISTS "_totp" (
+    "id" TEXT PRIMARY KEY NOT NULL,
+    "collectionRef" TEXT NOT NULL,
+    "recordRef" TEXT NOT NULL,
+    "secret" TEXT NOT NULL,
+    "active" SMALLINT DEFAULT 0 NOT NULL,
+    "recoveryCodes" TEXT DEFAULT '[]' NOT NULL,
+    "lastStep" INTEGER DEFAULT 0 NOT NULL,
+    "failures" INTEGER DEFAULT 0 NOT NULL,
+    "lastFailure" TEXT DEFAULT '' NOT NULL,
+    "created" TEXT DEFAULT '' NOT NULL,
+    "updated" TEXT DEFAULT '' NOT NULL
+  )`)
+  await tx.exec(`CREATE UNIQUE INDEX IF NOT EXISTS "_totp_record_idx" ON "_totp" ("collectionRef", "recordRef")`)
 }

@@ -1,15 +1,17 @@
-// Auth routes for auth collections: auth-methods, auth-with-password, auth-refresh.
+// Auth routes for auth collections: auth-methods, auth-with-password, auth-refresh (+ OTP/MFA/TOTP via auth-otp.ts).
 import type { FastifyPluginAsync } from 'fastify'
 import type { App } from '../../app.ts'
 import { badRequest } from '../../core/errors.ts'
 import { pickFields, parseFields } from '../../core/records/fields-picker.ts'
 import { requestInfo } from '../context.ts'
+import { authFactorRoutes } from './auth-otp.ts'
 
 type Params = { collection: string }
 type Query = Record<string, string | undefined>
 
 export const authRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
   const base = '/api/collections/:collection'
+  await f.register(authFactorRoutes, { app })
   // `fields` applies to the whole auth response (e.g. `fields=token,record.id`), `expand` to the record.
   const pick = (q: Query, value: unknown) => pickFields(value, parseFields(q.fields))
   const body = (raw: unknown) => {
