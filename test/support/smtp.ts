@@ -60,7 +60,8 @@ export async function startSmtp(): Promise<TestSmtp> {
   return {
     port, messages, to,
     async next(address, match = () => true, timeoutMs = 10_000) {
-      const mail = await waitFor(() => to(address).find((m) => !taken.has(m) && match(m)), timeoutMs, `a mail to ${address}`)
+      // waitFor only returns once the finder found one, hence the non-null assertion.
+      const mail = (await waitFor(() => to(address).find((m) => !taken.has(m) && match(m)), timeoutMs, `a mail to ${address}`))!
       taken.add(mail)
       return mail
     },
