@@ -56,7 +56,7 @@ async function member(collection = 'members', prefix = collection) {
 async function otpFor(email: string, collection = 'members') {
   const { otpId } = await s.client().collection(collection).requestOTP(email)
   const mail = await waitFor(() => inbox.find((m) => m.includes(`id=[${otpId}]`)), 10_000, 'the OTP mail')
-  return { otpId, code: /code=\[(\d+)\]/.exec(mail)![1] }
+  return { otpId, code: /code=\[(\d+)\]/.exec(mail!)![1] }
 }
 
 /** A password login that must stop at MFA; returns the mfaId. */
