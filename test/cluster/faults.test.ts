@@ -61,6 +61,14 @@ describe('Redis restart mid-stream', () => {
   it('requests keep working while Redis is down, and cross-node realtime resumes by itself after it returns', async () => {
     const [A, B, C] = cl.nodes
     const sub = await subscriber(B)
+    // Client ids the SDK got over time (a new id = the stream was closed and the SDK reconnected).
+    const ids: string[] = [sub.pb.realtime.clientId]
+    let lastId = sub.pb.realtime.clientId
+    const t0 = Date.now()
+    const watch = setInterval(() => {
+      const id = sub.pb.realtime.clientId
+      if (id !== lastId) { lastId = id; ids.push(`${Date.now() - t0}ms:${id ? id.slice(0, 6) : '(none)'}`) }
+    }, 10)
     // Baseline: an event written through A reaches B's subscriber (through Redis).
     const first = await api(A.url, 'POST', '/api/collections/pings/records', { body: { n: -1, phase: 'baseline' } })
     expect(first.status).toBe(200)
@@ -75,6 +83,7 @@ describe('Redis restart mid-stream', () => {
     state.phase = 'after'
     await cl.redis.start()
     const restartedAt = Date.now()
+    ids.push(`${restartedAt - t0}ms:redis restarted`)
     // Realtime resumes by itself: a record written through A after the restart reaches B's subscriber.
     let resumedAfterMs = -1
     try {
@@ -96,15 +105,26 @@ describe('Redis restart mid-stream', () => {
     expect(stream.outcomes.filter((o) => o.phase === 'down').length).toBeGreaterThan(10)
     expect(stream.outcomes.filter((o) => o.ms > 5000)).toEqual([])
 
-    // And it stays resumed: fresh writes through A and C all arrive at B's subscriber, once each.
+    // And it settles: after at most one resync (the node closes streams when it notices the gap, the SDK
+    // reconnects and events in that short window are lost by design), consecutive fresh writes through A
+    // and C all arrive at B's subscriber, once each.
     const fresh: string[] = []
-    for (let i = 0; i < 6; i++) {
-      const r = await api((i % 2 ? C : A).url, 'POST', '/api/collections/pings/records', { body: { n: 1000 + i, phase: 'fresh' } })
-      expect(r.status).toBe(200)
-      fresh.push(r.body.id)
+    let streak = 0
+    try {
+      const deadline = restartedAt + 12_000
+      while (streak < 6) {
+        if (Date.now() > deadline) throw new Error(`realtime did not settle within 12 s of the Redis restart (streak ${streak}); client ids ${JSON.stringify(ids)}\n${cl.logs()}`)
+        const r = await api((fresh.length % 2 ? C : A).url, 'POST', '/api/collections/pings/records', { body: { n: 1000 + fresh.length, phase: 'fresh' } })
+        expect(r.status).toBe(200)
+        fresh.push(r.body.id)
+        const arrived = await waitFor(() => sub.created().has(r.body.id), 1500).then(() => true, () => false)
+        streak = arrived ? streak + 1 : 0
+      }
+    } finally {
+      clearInterval(watch)
     }
-    await waitFor(() => fresh.every((id) => sub.created().has(id)), 5000, 'fresh events after resumption')
-    for (const id of fresh) expect(sub.events.filter((e) => e.action === 'create' && e.record.id === id)).toHaveLength(1)
+    console.log(`[faults] settled ${Date.now() - restartedAt} ms after the Redis restart; client ids ${JSON.stringify(ids)}`)
+    for (const id of fresh.slice(-6)) expect(sub.events.filter((e) => e.action === 'create' && e.record.id === id)).toHaveLength(1)
   })
 
   it('an outage is never a silent gap: events lost while Redis was down make the node close the stream (the SDK reconnects)', async () => {

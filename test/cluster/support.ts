@@ -2,7 +2,7 @@
 // a free port (so tests may kill and restart it without touching the machine's Redis), and N Basalt
 // node processes (`node bin/basalt.js serve`, each on a free port with its own temp --dir) sharing both.
 // Every child process is tracked and SIGKILLed on close, on process exit and on fatal signals.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
@@ -29,6 +29,8 @@ export const REQUEST_TIMEOUT_MS = 10_000
 
 const live = new Set<ChildProcess>()
 const tempDirs = new Set<string>()
+/** Databases not dropped yet: dropped synchronously (psql) if the process exits before close(). */
+const liveDatabases = new Set<string>()
 
 function killAllSync() {
   for (const c of live) {
@@ -39,6 +41,10 @@ function killAllSync() {
     try { fs.rmSync(d, { recursive: true, force: true }) } catch { /* best effort */ }
   }
   tempDirs.clear()
+  for (const name of liveDatabases) {
+    try { spawnSync('psql', [POSTGRES_URL, '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`], { timeout: 5000, stdio: 'ignore' }) } catch { /* best effort */ }
+  }
+  liveDatabases.clear()
 }
 
 let hooksInstalled = false
@@ -117,10 +123,18 @@ export interface TestDatabase { name: string; url: string; drop(): Promise<void>
 /** `CREATE DATABASE basalt_cl_<random>`; drop() removes it `WITH (FORCE)`. */
 export async function createDatabase(): Promise<TestDatabase> {
   const name = `basalt_cl_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  installExitHooks()
   await adminQuery(`CREATE DATABASE ${name}`)
+  liveDatabases.add(name)
   const url = new URL(POSTGRES_URL)
   url.pathname = `/${name}`
-  return { name, url: url.toString(), drop: async () => { await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) } }
+  return {
+    name, url: url.toString(),
+    drop: async () => {
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      liveDatabases.delete(name)
+    },
+  }
 }
 
 /** Drops every connection to `db` except ours; returns how many were terminated. */
