@@ -11,12 +11,20 @@ import PocketBase from 'pocketbase'
 import { EventSource } from 'eventsource'
 import pg from 'pg'
 import { POSTGRES_URL } from '../support/services.ts'
-import { waitFor } from '../support/server.ts'
 
 // The SDK's realtime needs a global EventSource; Node 20 has none.
 ;(globalThis as { EventSource?: unknown }).EventSource ??= EventSource
 
-export { waitFor }
+/** Polls `check` until it returns a truthy value (state, not sleeps), or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/basalt.js')
 const REDIS_SERVER = fs.existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : 'redis-server'
