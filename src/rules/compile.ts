@@ -4,6 +4,7 @@ import { sql, type Sql } from '../store/sql.ts'
 import { baseOp, forEachOperand, isAnyOp, type BaseOp, type Expr } from './ast.ts'
 import { MAX_GENERATED_SOURCES, RuleError } from './errors.ts'
 import { parse } from './parser.ts'
+import { comparison } from './compare.ts'
 import { andSql, table, type CompileOptions, type Ctx, type Join, type Operand, type Scope } from './resolve-context.ts'
 import { collectionKey, resolveOperand } from './resolve.ts'
 
@@ -143,52 +144,4 @@ export function fromJoins(ctx: Ctx, joins: Join[]): Sql {
   return sql.join([dummy, ...joins.map((j) => sql`LEFT JOIN ${j.source} ON ${j.on}`)], ' ')
 }
 
-const isEmpty = (o: Operand) => !!o.known && (o.known.value === null || o.known.value === '')
-const isKnownNonEmpty = (o: Operand) => !!o.known && !isEmpty(o)
-
-export function comparison(ctx: Ctx, op: BaseOp, L: Operand, R: Operand): Sql {
-  const d = ctx.opts.dialect
-  switch (op) {
-    case '=':
-    case '!=': return equality(ctx, op === '=', L, R)
-    case '~':
-    case '!~': {
-      const pattern = R.text !== undefined ? sql.value(likePattern(R.text)) : sql`('%' || ${R.value} || '%')`
-      return d.like(L.value, pattern, op === '!~')
-    }
-    default: return sql`${L.value} ${sql.raw(op)} ${R.value}`
-  }
-}
-
-/** `=` / `!=` with PocketBase's NULL-equals-'' folding (filter.go resolveEqualExpr). */
-function equality(ctx: Ctx, eq: boolean, L: Operand, R: Operand): Sql {
-  const d = ctx.opts.dialect
-  const cmp = (l: Sql, r: Sql) => (eq ? sql`${l} = ${r}` : d.isNot(l, r))
-  if (L.noCoalesce || R.noCoalesce) return eq ? d.is(L.value, R.value) : d.isNot(L.value, R.value)
-  const lEmpty = isEmpty(L)
-  const rEmpty = isEmpty(R)
-  const blank = sql.raw("''")
-  if (lEmpty && rEmpty) return cmp(blank, blank)
-  if (isKnownNonEmpty(L) || isKnownNonEmpty(R)) return cmp(lEmpty ? blank : L.value, rEmpty ? blank : R.value)
-  const x = lEmpty ? R.value : rEmpty ? L.value : null
-  if (x) return eq ? sql`(${x} = '' OR ${x} IS NULL)` : sql`(${d.isNot(x, blank)} AND ${x} IS NOT NULL)`
-  return cmp(sql`COALESCE(${L.value}, '')`, sql`COALESCE(${R.value}, '')`)
-}
-
-/** Text without an unescaped `%` is escaped and wrapped as contains; otherwise it is the pattern. */
-export function likePattern(text: string): string {
-  let unescapedPercent = false
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === '\\') i++
-    else if (text[i] === '%') unescapedPercent = true
-  }
-  if (unescapedPercent) return text
-  let out = ''
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]
-    const next = text[i + 1]
-    if (c === '\\' && (next === '\\' || next === '%' || next === '_')) { out += c + next; i++ }
-    else out += c === '\\' || c === '%' || c === '_' ? '\\' + c : c
-  }
-  return `%${out}%`
-}
+export { comparison, likePattern } from './compare.ts'

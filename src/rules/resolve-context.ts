@@ -1,4 +1,5 @@
 // Shared types of the resolver/compiler: options, resolution context, resolved operands, SQL helpers.
+import { fieldKind } from '../core/collections/fields/index.ts'
 import { findField, type Collection, type Field, type SchemaLookup } from '../core/collections/types.ts'
 import type { SqlDialect } from '../store/dialects/types.ts'
 import { sql, type Sql, type SqlValue } from '../store/sql.ts'
@@ -50,6 +51,27 @@ export interface Operand {
   noCoalesce?: boolean
   /** Conditions ANDed into every comparison using this operand (email visibility). */
   guards: Sql[]
+  /**
+   * SQL type of `value` for engines with strict typing (see compile-typed.ts): 'json' is a dialect
+   * `jsonValue`; undefined for NULL. SQLite ignores it.
+   */
+  type?: ValueType
+  /** `value` is a stored column: SQLite converts the other operand to its affinity (TEXT / NUMERIC). */
+  affinity?: boolean
+}
+
+export type ValueType = 'text' | 'number' | 'json'
+
+/** The value type of a known (bound) value. */
+export function typeOfValue(value: SqlValue): ValueType | undefined {
+  if (value === null) return undefined
+  return typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' ? 'number' : 'text'
+}
+
+/** The value type of a single-valued stored column. */
+export function columnValueType(field: Field): ValueType {
+  const kind = fieldKind(field.type)?.columnKind(field as never)
+  return kind === 'number' || kind === 'bool' ? 'number' : kind === 'json' || kind === 'jsonArray' ? 'json' : 'text'
 }
 
 export interface Ctx {
@@ -85,7 +107,7 @@ export function table(ctx: Ctx, collection: Collection, alias: string): Sql {
 }
 
 export function knownOperand(value: SqlValue, extra: Partial<Operand> = {}): Operand {
-  return { value: sql.value(value), known: { value }, joins: [], multi: false, guards: [], ...extra }
+  return { value: sql.value(value), known: { value }, joins: [], multi: false, guards: [], type: typeOfValue(value), ...extra }
 }
 
 export function andSql(parts: readonly (Sql | null | undefined)[]): Sql {

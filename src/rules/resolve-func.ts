@@ -1,5 +1,6 @@
-// Functions in operands: strftime() on SQLite; geoDistance() is rejected (no geoPoint fields in Basalt).
-import { sql } from '../store/sql.ts'
+// Functions in operands: strftime() (SQLite's, spelled by the dialect); geoDistance() is rejected (no geoPoint fields in Basalt).
+import { DialectUnsupportedError } from '../store/dialects/types.ts'
+import type { Sql } from '../store/sql.ts'
 import type { Operand as AstOperand } from './ast.ts'
 import { RuleError, quote } from './errors.ts'
 import type { Ctx, Operand } from './resolve-context.ts'
@@ -10,21 +11,29 @@ type Resolve = (ctx: Ctx, o: AstOperand) => Operand
 export function resolveFunc(ctx: Ctx, f: Extract<AstOperand, { kind: 'func' }>, resolve: Resolve): Operand {
   if (f.name === 'geoDistance') throw new RuleError('geoDistance() is not supported')
   if (f.name !== 'strftime') throw new RuleError(`unknown function ${quote(f.name)}`)
-  if (ctx.opts.dialect.name !== 'sqlite') throw new RuleError('strftime() is only supported on SQLite')
+  const d = ctx.opts.dialect
   const [format, value, ...modifiers] = f.args
   if (format?.kind !== 'text') throw new RuleError('strftime() needs a text format as first argument')
   if (modifiers.some((m) => m.kind !== 'text')) throw new RuleError('strftime() modifiers must be text')
-  const args = [sql.value(format.value)]
   let inner: Operand | undefined
+  let time: Sql | null = null
   if (value) {
     inner = resolve(ctx, value)
-    args.push(inner.value)
+    // SQLite reads the time value as is; strict engines get it as text.
+    time = !d.strictTypes ? inner.value : inner.type === 'json' ? d.jsonAs(inner.value, 'text') : d.cast(inner.value, 'text')
   }
-  for (const m of modifiers) args.push(sql.value((m as { value: string }).value))
+  let expr: Sql
+  try {
+    expr = d.strftime(format.value, time, modifiers.map((m) => (m as { value: string }).value))
+  } catch (e) {
+    if (e instanceof DialectUnsupportedError) throw new RuleError(e.message, { cause: e })
+    throw e
+  }
   return {
-    value: sql`COALESCE(strftime(${sql.join(args)}), '')`,
+    value: expr,
     joins: inner?.joins ?? [],
     multi: inner?.multi ?? false,
     guards: inner?.guards ?? [],
+    type: 'text',
   }
 }

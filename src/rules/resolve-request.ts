@@ -3,10 +3,11 @@ import { isMultiValued, type Collection, type Field } from '../core/collections/
 import { sql, type SqlValue } from '../store/sql.ts'
 import { RuleError, quote } from './errors.ts'
 import {
-  andSql, column, fieldOf, ident, knownOperand, splitModifier, table,
+  andSql, column, columnValueType, fieldOf, ident, knownOperand, splitModifier, table,
   type Ctx, type Join, type Modifier, type Operand,
 } from './resolve-context.ts'
-import { resolvePath } from './resolve.ts'
+import { finish, resolvePath } from './resolve.ts'
+import { comparison } from './compare.ts'
 
 const AUTH_STATIC = ['id', 'collectionId', 'collectionName'] as const
 
@@ -40,15 +41,23 @@ function requestValue(ctx: Ctx, value: unknown, present: boolean, mod: Modifier 
   if (mod === 'length') return knownOperand(value === null || value === undefined || value === '' ? 0 : 1)
   if (mod === 'each') return arrayOperand(ctx, value === null || value === undefined ? [] : [value], null)
   const op = knownOperand(toSqlValue(value))
-  return mod === 'lower' ? { ...op, value: ctx.opts.dialect.lower(op.value) } : op
+  return mod === 'lower' ? { ...op, value: ctx.opts.dialect.lower(op.value), type: 'text' } : op
 }
 
+/** Submitted arrays iterate with their JSON element types (numbers stay numbers), as SQLite's json_each. */
 function arrayOperand(ctx: Ctx, values: unknown[], mod: Modifier | null): Operand {
   if (mod === 'length') return knownOperand(values.length)
   const je = ctx.nextAlias('j')
+  const each = ctx.opts.dialect.jsonEachValue(sql.value(JSON.stringify(values)), je)
+  const joins: Join[] = [{ source: each.source, on: sql.raw('1=1') }]
+  return finish(ctx, { joins, multi: true, guards: [], value: each.value, type: 'json' }, mod === 'lower' ? 'lower' : null)
+}
+
+/** Submitted ids as text values (to join by id). */
+function idsOperand(ctx: Ctx, values: unknown[]): Operand {
+  const je = ctx.nextAlias('j')
   const joins: Join[] = [{ source: ctx.opts.dialect.jsonEach(sql.value(JSON.stringify(values)), je), on: sql.raw('1=1') }]
-  const value = sql`${ident(ctx, je)}.${sql.raw('value')}`
-  return { joins, multi: true, guards: [], value: mod === 'lower' ? ctx.opts.dialect.lower(value) : value }
+  return { joins, multi: true, guards: [], value: sql`${ident(ctx, je)}.${sql.raw('value')}`, type: 'text' }
 }
 
 function toSqlValue(v: unknown): SqlValue {
@@ -103,7 +112,7 @@ function relatedByIds(ctx: Ctx, collectionId: string, ids: unknown, rest: string
   const target = ctx.opts.schema.find(collectionId)
   if (!target) throw new RuleError('relation points to a missing collection')
   const list = Array.isArray(ids) ? ids : ids === null || ids === undefined || ids === '' ? [] : [ids]
-  const arr = arrayOperand(ctx, list, null)
+  const arr = idsOperand(ctx, list)
   const alias = ctx.nextAlias('t')
   const scope = { alias, collection: target }
   const joins = [...arr.joins, { source: table(ctx, target, alias), on: andSql([sql`${column(ctx, scope, 'id')} = ${arr.value}`, ctx.joinRule(target, alias)]) }]
@@ -118,9 +127,12 @@ function changed(ctx: Ctx, field: Field, body: Record<string, unknown>): Operand
   const d = ctx.opts.dialect
   // Arrays/JSON compare as normalized JSON text so formatting differences don't count as a change.
   const differs = isMultiValued(field) || field.type === 'json'
-    ? d.isNot(d.jsonExtract(sql.value(JSON.stringify(v ?? null)), []), d.jsonExtract(col, []))
-    : d.isNot(sql`COALESCE(${sql.value(toSqlValue(v))}, '')`, sql`COALESCE(${col}, '')`)
-  return { value: sql`(CASE WHEN ${differs} THEN 1 ELSE 0 END)`, joins: [], multi: false, guards: [], noCoalesce: true }
+    ? d.isNot(d.jsonValue(sql.value(JSON.stringify(v ?? null)), []), d.jsonValue(col, []))
+    : d.strictTypes
+      // NULL and '' count as the same value, as in the COALESCE form below.
+      ? comparison(ctx, '!=', knownOperand(toSqlValue(v)), { value: col, joins: [], multi: false, guards: [], type: columnValueType(field), affinity: true })
+      : d.isNot(sql`COALESCE(${sql.value(toSqlValue(v))}, '')`, sql`COALESCE(${col}, '')`)
+  return { value: sql`(CASE WHEN ${differs} THEN 1 ELSE 0 END)`, joins: [], multi: false, guards: [], noCoalesce: true, type: 'number' }
 }
 
 function resolveAuth(ctx: Ctx, path: string[], mod: Modifier | null): Operand {

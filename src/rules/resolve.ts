@@ -5,7 +5,7 @@ import type { Operand as AstOperand } from './ast.ts'
 import { MAX_RELATION_DEPTH, RuleError, quote } from './errors.ts'
 import { macroValue } from './macros.ts'
 import {
-  andSql, column, fieldOf, ident, knownOperand, splitModifier, table,
+  andSql, column, columnValueType, fieldOf, ident, knownOperand, splitModifier, table,
   type Ctx, type Join, type Modifier, type Operand, type Scope,
 } from './resolve-context.ts'
 import { resolveFunc } from './resolve-func.ts'
@@ -93,7 +93,7 @@ export function resolvePath(ctx: Ctx, start: PathState, segs: string[], mod: Mod
       backRelationHop(ctx, st, seg)
       if (!last) continue
       if (mod === 'length' || mod === 'each') throw new RuleError(`the :${mod} modifier is not supported on back-relation "${seg}"`)
-      return finish(ctx, { ...st, value: column(ctx, st.scope, 'id') }, mod)
+      return finish(ctx, { ...st, value: column(ctx, st.scope, 'id'), type: 'text', affinity: true }, mod)
     }
     checkHidden(ctx, st.scope.collection, field)
     // `rel.id` is the stored id itself: no join needed.
@@ -103,8 +103,8 @@ export function resolvePath(ctx: Ctx, start: PathState, segs: string[], mod: Mod
     if (field.type === 'json') {
       if (mod === 'length' || mod === 'each') throw new RuleError(`the :${mod} modifier is not supported on JSON paths`)
       const path = segs.slice(i + 1).map((s) => (/^[0-9]+$/.test(s) ? Number(s) : s))
-      const value = ctx.opts.dialect.jsonExtract(column(ctx, st.scope, field.name), path)
-      return finish(ctx, { ...st, value, noCoalesce: true }, mod)
+      const value = ctx.opts.dialect.jsonValue(column(ctx, st.scope, field.name), path)
+      return finish(ctx, { ...st, value, type: 'json', noCoalesce: true }, mod)
     }
     if (field.type !== 'relation') throw new RuleError(`field ${quote(seg)} is not a relation and cannot be traversed`)
     relationHop(ctx, st, field)
@@ -149,20 +149,24 @@ function fieldValue(ctx: Ctx, scope: Scope, field: Field, mod: Modifier | null, 
   const col = column(ctx, scope, field.name)
   const guards = [...st.guards, ...emailGuard(ctx, scope, field)]
   if (isMultiValued(field)) {
-    if (mod === 'length') return { ...st, guards, value: ctx.opts.dialect.jsonArrayLength(col) }
-    if (ctx.sortMode && !mod) return { ...st, guards, value: col }
+    if (mod === 'length') return { ...st, guards, value: ctx.opts.dialect.jsonArrayLength(col), type: 'number' }
+    // Sorting by the whole array: its JSON text.
+    if (ctx.sortMode && !mod) return { ...st, guards, value: ctx.opts.dialect.jsonAs(col, 'text'), type: 'text' }
     const je = ctx.nextAlias('j')
     const joins = [...st.joins, { source: ctx.opts.dialect.jsonEach(col, je), on: sql.raw('1=1') }]
-    return finish(ctx, { joins, guards, multi: true, value: sql`${ident(ctx, je)}.${sql.raw('value')}` }, mod === 'each' ? null : mod)
+    const value = sql`${ident(ctx, je)}.${sql.raw('value')}`
+    return finish(ctx, { joins, guards, multi: true, value, type: 'text' }, mod === 'each' ? null : mod)
   }
   if (mod === 'length' || mod === 'each') throw new RuleError(`the :${mod} modifier requires a multi-valued field, "${field.name}" is not`)
   // Whole JSON values compare by their extracted primitive, without NULL/'' folding (PocketBase #4068).
-  if (field.type === 'json') return finish(ctx, { ...st, guards, value: ctx.opts.dialect.jsonExtract(col, []), noCoalesce: true }, mod)
-  return finish(ctx, { ...st, guards, value: col }, mod)
+  if (field.type === 'json') return finish(ctx, { ...st, guards, value: ctx.opts.dialect.jsonValue(col, []), type: 'json', noCoalesce: true }, mod)
+  return finish(ctx, { ...st, guards, value: col, type: columnValueType(field), affinity: true }, mod)
 }
 
-function finish(ctx: Ctx, op: Operand, mod: Modifier | null): Operand {
-  return mod === 'lower' ? { ...op, value: ctx.opts.dialect.lower(op.value) } : op
+export function finish(ctx: Ctx, op: Operand, mod: Modifier | null): Operand {
+  if (mod !== 'lower') return op
+  const d = ctx.opts.dialect
+  return { ...op, value: d.lower(op.type === 'json' ? d.jsonAs(op.value, 'text') : op.value), type: 'text', affinity: false }
 }
 
 function checkHidden(ctx: Ctx, collection: Collection, field: Field): void {

@@ -16,10 +16,9 @@ export function compileSort(sort: string, opts: CompileOptions): Sql {
     if (term.length > MAX_SORT_TERM_LENGTH) throw new RuleError(`sort field is too long (max ${MAX_SORT_TERM_LENGTH} characters)`)
     const desc = term.startsWith('-')
     const name = term[0] === '-' || term[0] === '+' ? term.slice(1) : term
-    const dir = sql.raw(desc ? ' DESC' : ' ASC')
     if (name === '@random') return opts.dialect.random()
     if (name === '@rowid') {
-      return sql`${ident(ctx, opts.alias)}.${sql.raw('_rowid_')}${dir}`
+      return sql`${ident(ctx, opts.alias)}.${sql.raw('_rowid_')}${sql.raw(desc ? ' DESC' : ' ASC')}`
     }
     // The lexer is the allowlist: a sort term must be exactly one identifier token.
     const tokens = safeTokens(name)
@@ -29,8 +28,8 @@ export function compileSort(sort: string, opts: CompileOptions): Sql {
     if (op.known || op.multi) throw new RuleError(`cannot sort by ${quote(name)}: it is not a single-valued field`)
     // Guards (email visibility) turn the value into NULL rather than filtering the row out.
     const guarded = op.guards.length ? sql`(CASE WHEN ${andSql(op.guards)} THEN ${op.value} END)` : op.value
-    if (!op.joins.length) return sql`${guarded}${dir}`
-    return sql`(SELECT ${guarded} FROM ${fromJoins(ctx, op.joins)} LIMIT 1)${dir}`
+    const expr = op.joins.length ? sql`(SELECT ${guarded} FROM ${fromJoins(ctx, op.joins)} LIMIT 1)` : guarded
+    return opts.dialect.orderTerm(expr, desc, op.type)
   }))
 }
 

@@ -2,6 +2,14 @@
 import { sql, type Sql } from '../sql.ts'
 import type { ColumnKind, SqlDialect } from './types.ts'
 
+const jsonExtract = (expr: Sql, path: readonly (string | number)[]): Sql => {
+  const p = '$' + path.map((seg) => (typeof seg === 'number' ? `[${seg}]` : `."${seg.replace(/["\\]/g, '')}"`)).join('')
+  return sql`(CASE WHEN json_valid(${expr}) THEN json_extract(${expr}, ${p}) ELSE NULL END)`
+}
+
+const jsonEach = (arrayExpr: Sql, alias: string): Sql =>
+  sql`json_each(CASE WHEN json_valid(${arrayExpr}) AND json_type(${arrayExpr}) = 'array' THEN ${arrayExpr} ELSE '[]' END) AS ${sql.raw(quoteIdentText(alias))}`
+
 const SAFE_IDENT = /^[A-Za-z_@][A-Za-z0-9_]*$/
 
 export function quoteIdentText(name: string): string {
@@ -15,14 +23,10 @@ export const sqliteDialect: SqlDialect = {
   placeholder: () => '?',
   like: (left, pattern, negate) =>
     negate ? sql`${left} NOT LIKE ${pattern} ESCAPE '\\'` : sql`${left} LIKE ${pattern} ESCAPE '\\'`,
-  jsonEach: (arrayExpr, alias) =>
-    sql`json_each(CASE WHEN json_valid(${arrayExpr}) AND json_type(${arrayExpr}) = 'array' THEN ${arrayExpr} ELSE '[]' END) AS ${sql.raw(quoteIdentText(alias))}`,
+  jsonEach,
   jsonArrayLength: (arrayExpr) =>
     sql`(CASE WHEN json_valid(${arrayExpr}) AND json_type(${arrayExpr}) = 'array' THEN json_array_length(${arrayExpr}) ELSE 0 END)`,
-  jsonExtract: (expr, path) => {
-    const p = '$' + path.map((seg) => (typeof seg === 'number' ? `[${seg}]` : `."${seg.replace(/["\\]/g, '')}"`)).join('')
-    return sql`(CASE WHEN json_valid(${expr}) THEN json_extract(${expr}, ${p}) ELSE NULL END)`
-  },
+  jsonExtract,
   random: () => sql`RANDOM()`,
   lower: (expr) => sql`LOWER(${expr})`,
   isNot: (l, r) => sql`${l} IS NOT ${r}`,
@@ -45,4 +49,19 @@ export const sqliteDialect: SqlDialect = {
   systemColumns: [],
   multiToSingle: (col) =>
     `CASE WHEN json_valid(${col}) AND json_type(${col}) = 'array' THEN coalesce(json_extract(${col}, '$[#-1]'), '') ELSE coalesce(${col}, '') END`,
+
+  // Values compare by affinity and json_extract / json_each already yield typed SQL values, so the
+  // typed-comparison helpers are identities here.
+  strictTypes: false,
+  cast: (expr, type) => (type === 'text' ? sql`CAST(${expr} AS TEXT)` : sql`CAST(${expr} AS REAL)`),
+  jsonValue: jsonExtract,
+  jsonAs: (expr) => expr,
+  textToJson: (expr) => expr,
+  jsonEachValue: (arrayExpr, alias) => ({ source: jsonEach(arrayExpr, alias), value: sql`${sql.raw(quoteIdentText(alias))}.${sql.raw('value')}` }),
+  binaryOrder: (expr) => expr,
+  orderTerm: (expr, desc) => sql`${expr}${sql.raw(desc ? ' DESC' : ' ASC')}`,
+  strftime: (format, value, modifiers) => {
+    const args = [sql.value(format), ...(value ? [value] : []), ...modifiers.map((m) => sql.value(m))]
+    return sql`COALESCE(strftime(${sql.join(args)}), '')`
+  },
 }

@@ -39,6 +39,45 @@ export interface SqlDialect {
   forUpdate(alias: string): Sql
   /** Extra column definitions every record table gets (e.g. an insertion-order `_rowid_`). */
   readonly systemColumns: string[]
+
+  // --- Typed comparisons (rule/filter compiler) ---
+  /**
+   * True where both operands of a comparison must have one SQL type and bound parameters carry no
+   * type (PostgreSQL); false where values compare by affinity (SQLite), so the casts below are not needed.
+   */
+  readonly strictTypes: boolean
+  /** Casts an expression (usually a bound parameter) to a scalar type. */
+  cast(expr: Sql, type: ScalarType): Sql
+  /**
+   * A JSON path of a JSON column (or JSON text) as a typed JSON value, JSON null as SQL NULL. SQLite:
+   * json_extract (already a typed SQL value); PostgreSQL: jsonb, to be converted with `jsonAs`/`toJson`.
+   */
+  jsonValue(expr: Sql, path: readonly (string | number)[]): Sql
+  /** Converts a `jsonValue` to text (strings unquoted, containers as JSON) or to a number (NULL unless a number/boolean). */
+  jsonAs(jsonExpr: Sql, type: ScalarType): Sql
+  /** A text expression as a JSON string value comparable with a `jsonValue`. */
+  textToJson(expr: Sql): Sql
+  /** Like `jsonEach`, but `value` keeps the JSON type of each element (a `jsonValue`). */
+  jsonEachValue(arrayExpr: Sql, alias: string): { source: Sql; value: Sql }
+  /** Text comparison in byte order (SQLite's BINARY collation), whatever the database collation is. */
+  binaryOrder(textExpr: Sql): Sql
+  /** One ORDER BY term; NULLs sort first ascending and last descending, as on SQLite. */
+  orderTerm(expr: Sql, desc: boolean, type?: ScalarType | 'json'): Sql
+  /**
+   * SQLite-style `strftime(format, value, modifiers…)`, '' for NULL / invalid dates. `value` is text
+   * (null: the current time). Throws `DialectUnsupportedError` for formats or modifiers it cannot spell.
+   */
+  strftime(format: string, value: Sql | null, modifiers: readonly string[]): Sql
+}
+
+export type ScalarType = 'text' | 'number'
+
+/** A feature the dialect cannot express; the message is safe to show to API clients. */
+export class DialectUnsupportedError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'DialectUnsupportedError'
+  }
 }
 
 export type ColumnKind = 'text' | 'number' | 'bool' | 'json' | 'jsonArray'
