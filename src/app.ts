@@ -8,6 +8,7 @@ import { CollectionService } from './core/collections/collection-service.ts'
 import { RecordService } from './core/records/record-service.ts'
 import { recordAuthorizer } from './core/records/realtime-authorizer.ts'
 import { AuthService } from './auth/auth-service.ts'
+import { RoleService } from './auth/roles.ts'
 import { LocalFileStorage } from './files/local-storage.ts'
 import type { FileStorage } from './files/storage.ts'
 import { SettingsService } from './settings/settings-service.ts'
@@ -29,6 +30,7 @@ export interface App {
   records: RecordService
   auth: AuthService
   files: FileStorage
+  roles: RoleService
   settings: SettingsService
   mailer: SettingsMailer
   broker: Broker
@@ -66,13 +68,18 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   const nodeId = opts.cluster?.nodeId ?? randomUUID()
   // Redis (REDIS_URL) fans events out to every node; otherwise events stay in this process.
   const broker = openBroker(config, nodeId, opts.cluster)
+  const roles = new RoleService(store)
+  await roles.start()
   const records = new RecordService({
-    store, collections, clock, files,
+    store, collections, clock, files, roles,
     onCommitted: (events) => { for (const e of events) broker.publish(e).catch(() => {}) },
   })
   const auth = new AuthService({ store, collections, records, clock })
   const hub = new RealtimeHub({ authorize: recordAuthorizer(records, collections) })
-  const unsubscribe = broker.subscribe((e) => { void hub.dispatch(e) })
+  const unsubscribe = broker.subscribe((e) => {
+    roles.onChange(e.collectionId)
+    void hub.dispatch(e)
+  })
   // Pub/sub is at-most-once: when events may have been lost, close the streams so SDK clients
   // reconnect and resubscribe instead of silently missing changes.
   const offGap = broker instanceof RedisBroker ? broker.onGap((gap) => {
@@ -98,13 +105,14 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   await schemaSync?.start(opts.cluster?.readyTimeoutMs)
 
   return {
-    config, clock, store, collections, records, auth, files, settings, mailer, broker, hub, nodeId,
+    config, clock, store, collections, records, auth, roles, files, settings, mailer, broker, hub, nodeId,
     truncate: (name) => records.truncate(collections.get(name)),
     async close() {
       offGap()
       await schemaSync?.close()
       unsubscribe()
       hub.closeAll()
+      roles.stop()
       await broker.close()
       await store.close()
     },

@@ -1,7 +1,7 @@
 // The collections every Basalt database starts with: `_superusers` and the default `users`.
 import { formatDate } from '../clock.ts'
 import { authSystemFields, defaultAuthOptions, idField, makeField, timestampFields } from './auth-defaults.ts'
-import { SUPERUSERS_ID, SUPERUSERS_NAME, USERS_ID, type Collection } from './types.ts'
+import { ROLES_ID, ROLES_NAME, SUPERUSERS_ID, SUPERUSERS_NAME, USERS_ID, type Collection } from './types.ts'
 
 export function superusersCollection(now: Date): Collection {
   const auth = defaultAuthOptions()
@@ -19,6 +19,31 @@ export function superusersCollection(now: Date): Collection {
   }
 }
 
+/**
+ * Roles (Basalt extension): `name` plus `inherits` (other roles). Only superusers manage them; an auth
+ * record gets roles through a hidden `roles` relation to this collection, and rules see the
+ * effective (inherited) role names as `@request.auth.roles`.
+ */
+export function rolesCollection(now: Date): Collection {
+  return {
+    id: ROLES_ID, name: ROLES_NAME, type: 'base', system: true,
+    fields: [
+      idField(),
+      makeField('text', 'name', { required: true, max: 100, pattern: '^[A-Za-z0-9_.:-]+$' }),
+      makeField('relation', 'inherits', { collectionId: ROLES_ID, maxSelect: 100 }),
+      ...timestampFields(),
+    ],
+    indexes: [`CREATE UNIQUE INDEX idx_name_${ROLES_ID} ON ${ROLES_NAME} (name)`],
+    listRule: null, viewRule: null, createRule: null, updateRule: null, deleteRule: null,
+    created: formatDate(now), updated: formatDate(now),
+  }
+}
+
+/** The hidden relation that gives auth records roles; hidden, so only superusers can set it. */
+export function rolesField() {
+  return makeField('relation', 'roles', { collectionId: ROLES_ID, maxSelect: 100, hidden: true })
+}
+
 export function usersCollection(now: Date): Collection {
   const auth = defaultAuthOptions()
   auth.oauth2.mappedFields = { id: '', name: 'name', username: '', avatarURL: 'avatar' }
@@ -28,6 +53,7 @@ export function usersCollection(now: Date): Collection {
     fields: [
       idField(), ...authSystemFields(),
       makeField('text', 'name', { max: 255 }),
+      rolesField(),
       makeField('file', 'avatar', {
         maxSelect: 1, maxSize: 0,
         mimeTypes: ['image/jpeg', 'image/png', 'image/svg+xml', 'image/gif', 'image/webp'],

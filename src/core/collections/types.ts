@@ -109,6 +109,8 @@ export interface SchemaLookup {
 export const SUPERUSERS_ID = 'pbc_3142635823'
 export const SUPERUSERS_NAME = '_superusers'
 export const USERS_ID = '_pb_users_auth_'
+export const ROLES_ID = '_basalt_roles_'
+export const ROLES_NAME = '_roles'
 
 export function isMultiValued(field: Field): boolean {
   return (field.type === 'select' || field.type === 'relation' || field.type === 'file') && field.maxSelect > 1

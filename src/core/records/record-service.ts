@@ -12,6 +12,7 @@ import type { FileStorage } from '../../files/storage.ts'
 import { compileSort, RuleError } from '../../rules/index.ts'
 import type { RecordData, RequestInfo } from '../../rules/request-info.ts'
 import type { ChangeEvent } from '../../realtime/types.ts'
+import type { RoleService } from '../../auth/roles.ts'
 import { MAIN_ALIAS, fromMain, fromValues, insertRecord, loadRecord, rowToRecord, updateRecord } from './record-io.ts'
 import { andAll, compileOrFail, ruleCondition, type ReadContext } from './read-context.ts'
 import { parseExpand, expandRecords } from './expand.ts'
@@ -29,6 +30,8 @@ export interface RecordServiceDeps {
   collections: CollectionService
   clock: Clock
   files: FileStorage
+  /** Effective roles for `@request.auth.roles` (optional: without it rules see the stored role ids). */
+  roles?: RoleService
   /** Called after a write committed, with every change it made, in order. */
   onCommitted: (events: ChangeEvent[]) => void
 }
@@ -45,7 +48,8 @@ export class RecordService {
   constructor(private readonly deps: RecordServiceDeps) {}
 
   readContext(info: RequestInfo, db: Executor = this.deps.store): ReadContext {
-    return { db, schema: this.deps.collections, dialect: this.deps.store.dialect, info, viewer: viewerOf(info), now: this.deps.clock.now() }
+    const ruleInfo = this.deps.roles ? this.deps.roles.forRules(info) : info
+    return { db, schema: this.deps.collections, dialect: this.deps.store.dialect, info: ruleInfo, viewer: viewerOf(info), now: this.deps.clock.now() }
   }
 
   async list(c: Collection, q: ListQuery, info: RequestInfo): Promise<ListResult> {
