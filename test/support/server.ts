@@ -71,7 +71,9 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Test
     },
     async close() {
       app.hub.closeAll()
-      await server.close()
+      // Keep-alive sockets (e.g. a download just finishing) would otherwise hold close() open.
+      const sweep = setInterval(() => server.server.closeIdleConnections(), 50)
+      await server.close().finally(() => clearInterval(sweep))
       await app.close()
       await database?.drop()
       fs.rmSync(dir, { recursive: true, force: true })

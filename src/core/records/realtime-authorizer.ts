@@ -3,6 +3,7 @@ import type { SchemaLookup } from '../collections/types.ts'
 import type { Authorizer } from '../../realtime/types.ts'
 import type { RequestInfo } from '../../rules/request-info.ts'
 import { sql } from '../../store/sql.ts'
+import { ApiError } from '../errors.ts'
 import { MAIN_ALIAS, fromValues } from './record-io.ts'
 import { andAll, compileOrFail, ruleCondition } from './read-context.ts'
 import type { RecordService } from './record-service.ts'
@@ -22,7 +23,15 @@ export function recordAuthorizer(records: RecordService, schema: SchemaLookup): 
     if (rule === null) return null
     const filterText = topic.options.query.filter?.trim()
     if (filterText && !ctx.viewer.superuser && SUPERUSER_ONLY_FILTER.test(filterText)) return null
-    const filter = filterText ? compileOrFail(ctx, c, filterText, MAIN_ALIAS, !ctx.viewer.superuser) : undefined
+    let filter
+    try {
+      filter = filterText ? compileOrFail(ctx, c, filterText, MAIN_ALIAS, !ctx.viewer.superuser) : undefined
+    } catch (err) {
+      // An invalid subscription filter (bad syntax, hidden field) matches nothing: the subscriber asked
+      // for something it may not see, which is not a server error worth logging on every event.
+      if (err instanceof ApiError && err.status < 500) return null
+      throw err
+    }
     if (rule || filter) {
       // Evaluated against the event's own values, so deletes (row already gone) are judged the same way.
       const ok = await ctx.db.get(sql`SELECT 1 AS "ok" FROM ${fromValues(c, event.record, ctx.dialect)} WHERE ${andAll([rule, filter])}`)
