@@ -1,7 +1,9 @@
-// Test helper: a small schema (users, teams, tags, posts, comments, memberships, vault) plus SQLite tables and seed rows.
+// Test helper: a small schema (users, teams, tags, posts, comments, memberships, vault) plus tables and seed rows.
 import Database from 'better-sqlite3'
-import { isMultiValued, type Collection, type Field, type SchemaLookup } from '../core/collections/types.ts'
+import { fieldKind } from '../core/collections/fields/index.ts'
+import type { Collection, Field, SchemaLookup } from '../core/collections/types.ts'
 import { sqliteDialect } from '../store/dialects/sqlite.ts'
+import type { SqlDialect } from '../store/dialects/types.ts'
 import type { CompileOptions } from './resolve-context.ts'
 import { guestRequest, type RequestInfo } from './request-info.ts'
 
@@ -59,14 +61,9 @@ export function buildSchema(): { schema: SchemaLookup; byName: Record<string, Co
   return { schema: lookup(all), byName: Object.fromEntries(all.map((c) => [c.name, c])) }
 }
 
-const columnType = (fl: Field) =>
-  isMultiValued(fl) ? "JSON DEFAULT '[]' NOT NULL"
-    : fl.type === 'number' ? 'NUMERIC DEFAULT 0 NOT NULL'
-      : fl.type === 'bool' ? 'BOOLEAN DEFAULT FALSE NOT NULL'
-        : fl.type === 'json' ? 'JSON DEFAULT NULL' : "TEXT DEFAULT '' NOT NULL"
-
 type Row = Record<string, unknown>
-const SEED: Record<string, Row[]> = {
+/** Rows per collection, in insertion order; booleans as 0/1, arrays and JSON as JSON text. */
+export const SEED: Record<string, Row[]> = {
   users: [
     { id: 'u1', email: 'alice@x.io', emailVisibility: 1, verified: 1, name: 'Alice', role: 'admin', team: 'tm1', tokenKey: 'k1', password: 'h1' },
     { id: 'u2', email: 'bob@x.io', emailVisibility: 0, verified: 0, name: 'Bob', role: 'member', team: 'tm2', tokenKey: 'k2', password: 'h2' },
@@ -93,19 +90,29 @@ const SEED: Record<string, Row[]> = {
   ],
 }
 
+/** CREATE TABLE of a collection with the dialect's column types (as the stores create them). */
+export function createTableSql(c: Collection, dialect: SqlDialect): string {
+  const cols = c.fields.map((fl) => (fl.name === 'id'
+    ? '"id" TEXT PRIMARY KEY NOT NULL'
+    : `"${fl.name}" ${dialect.columnType(fieldKind(fl.type)!.columnKind(fl as never))}`))
+  return `CREATE TABLE "${c.name}" (${[...cols, ...dialect.systemColumns].join(', ')})`
+}
+
+/** INSERT statements (text + params, rendered for the dialect) seeding every table with SEED. */
+export function seedStatements(dialect: SqlDialect): { sql: string; params: unknown[] }[] {
+  return Object.entries(SEED).flatMap(([name, rows]) => rows.map((row) => {
+    const keys = Object.keys(row)
+    const values = keys.map((_, i) => dialect.placeholder(i)).join(', ')
+    return { sql: `INSERT INTO "${name}" (${keys.map((k) => `"${k}"`).join(', ')}) VALUES (${values})`, params: keys.map((k) => row[k]) }
+  }))
+}
+
 /** In-memory SQLite with one table per collection, seeded with SEED. */
 export function seededDb(): Database.Database {
   const db = new Database(':memory:')
   const { byName } = buildSchema()
-  for (const c of Object.values(byName)) {
-    const cols = c.fields.map((fl) => (fl.name === 'id' ? '"id" TEXT PRIMARY KEY NOT NULL' : `"${fl.name}" ${columnType(fl)}`))
-    db.exec(`CREATE TABLE "${c.name}" (${cols.join(', ')})`)
-    for (const row of SEED[c.name] ?? []) {
-      const keys = Object.keys(row)
-      db.prepare(`INSERT INTO "${c.name}" (${keys.map((k) => `"${k}"`).join(', ')}) VALUES (${keys.map(() => '?').join(', ')})`)
-        .run(...keys.map((k) => row[k]))
-    }
-  }
+  for (const c of Object.values(byName)) db.exec(createTableSql(c, sqliteDialect))
+  for (const s of seedStatements(sqliteDialect)) db.prepare(s.sql).run(...s.params)
   return db
 }
 

@@ -1,24 +1,20 @@
-// Behaviour tests: compiled filters run on a real in-memory SQLite; asserts which record ids match.
+// Behaviour tests: compiled filters run on every engine (in-memory SQLite, a scratch PostgreSQL database)
+// against the same seeded rows; asserts which record ids match — identically on both.
 import { describe, expect, it } from 'vitest'
+import { sql } from '../store/sql.ts'
 import type { CompileOptions } from './resolve-context.ts'
-import { compileFilter } from './index.ts'
+import { compileFilter, RuleError } from './index.ts'
 import { guestRequest } from './request-info.ts'
-import { authAs, options, seededDb } from './test-schema.ts'
+import { describeEngines, ids } from './test-engines.ts'
+import { authAs, options } from './test-schema.ts'
 
-const db = seededDb()
 const ALL = ['p1', 'p2', 'p3', 'p4']
-
-export function ids(collection: string, filter: string, opts: Partial<CompileOptions> = {}): string[] {
-  const { sql, params } = compileFilter(filter, options(collection, opts)).render()
-  const rows = db.prepare(`SELECT "r"."id" AS id FROM "${collection}" AS "r" WHERE ${sql} ORDER BY "r"."id"`).all(...params)
-  return (rows as { id: string }[]).map((r) => r.id)
-}
 
 const u1 = { request: authAs('u1') }
 const u2 = { request: authAs('u2') }
 const body = (b: Record<string, unknown>) => ({ request: guestRequest({ body: b }) })
 
-type Case = [string, Partial<CompileOptions>, string[]]
+type Case = [string, Partial<CompileOptions>, string[] | 'error']
 
 const POSTS: Record<string, Case[]> = {
   operators: [
@@ -204,21 +200,131 @@ const POSTS: Record<string, Case[]> = {
     ["strftime('%Y-%m', created) = '2024-06'", {}, ['p3']],
     ["strftime('%Y-%m-%d', created, '+1 day') = '2024-05-02'", {}, ['p1', 'p4']],
     ["strftime('%Y', data.missing) = ''", {}, ALL],
+    ["strftime('%Y-%m-%dT%H:%M:%S', created) = '2024-05-01T10:00:00'", {}, ['p1']],
+    ["strftime('%j|%w|%W', created) = '122|3|18'", {}, ['p1', 'p4']],
+    ...[
+      ['2024-05-01 10:00:00.000Z', '122|3|18|1714557600|00.000|3|2024-05-01 10:00:00|10:00'],
+      ['2024-01-01 00:00:00.000Z', '001|1|01|1704067200|00.000|1|2024-01-01 00:00:00|00:00'],
+      ['2023-01-01 00:00:00.000Z', '001|0|00|1672531200|00.000|7|2023-01-01 00:00:00|00:00'],
+      ['2024-12-31 23:59:59.999Z', '366|2|53|1735689599|59.999|2|2024-12-31 23:59:59|23:59'],
+      ['2021-01-03', '003|0|00|1609632000|00.000|7|2021-01-03 00:00:00|00:00'],
+    ].map(([d, x]): Case => ["strftime('%j|%w|%W|%s|%f|%u|%F %T|%R', @request.body.d) = @request.body.x", body({ d, x }), ALL]),
+    ["strftime('%s', created) = '1714557600'", {}, ['p1']],
+    ["strftime('%f', created) = '59.999'", {}, ['p4']],
+    ["strftime('%H%%', created) = '10%'", {}, ['p1', 'p2']],
+    ["strftime('', created) = ''", {}, ALL],
+    ["strftime('%Y-%m-%d', created, 'start of month') = '2024-05-01'", {}, ['p1', 'p2', 'p4']],
+    ["strftime('%Y-%m-%d %H:%M', created, 'start of day', '+90 minutes') = '2024-05-01 01:30'", {}, ['p1', 'p4']],
+    ["strftime('%Y-%m-%d', created, 'start of year', '-1 days') = '2023-12-31'", {}, ALL],
+    ["strftime('%Y-%m-%d', created, '+1 month') = '2024-07-01'", {}, ['p3']],
+    ["strftime('%Y-%m-%d', '2024-01-31', '+1 month') = '2024-03-02'", {}, ALL],
+    ["strftime('%Y-%m-%d', '2024-02-29', '+1 year') = '2025-03-01'", {}, ALL],
+    ["strftime('%Y-%m-%d', created, 'weekday 0') = '2024-05-05'", {}, ['p1', 'p2', 'p4']],
+    ["strftime('%H:%M', '2024-05-01T10:00:00+02:00') = '08:00'", {}, ALL],
+    ["strftime('%Y', title) = ''", {}, ALL],
+    ["strftime('%Y', owner.name) = ''", {}, ALL],
+    ["strftime('%Y', tags.name) ?= ''", {}, ALL],
+    ["strftime('%Y', @request.body.when) = '2023'", body({ when: '2023-02-03 04:05:06.000Z' }), ALL],
+    ["strftime('%Y') != ''", {}, ALL],
+    ["strftime('%Y', created) > 2000", {}, ALL],
+    ["strftime('%Y', created) = 2024", {}, []],
+  ],
+  'types compare as SQLite compares them': [
+    ['views > "5"', {}, ['p1', 'p4']],
+    ['views = "10"', {}, ['p1']],
+    ['views = " 10 "', {}, ['p1']],
+    ['views = "abc"', {}, []],
+    ['views != "abc"', {}, ALL],
+    ['views < "abc"', {}, ALL],
+    ['views >= "abc"', {}, []],
+    ['"abc" > views', {}, ALL],
+    ['views = ""', {}, []],
+    ['views != ""', {}, ALL],
+    ['views = null', {}, []],
+    ['views = published', {}, ['p3']],
+    ['views > published', {}, ['p1', 'p2', 'p4']],
+    ['title > 5', {}, ['p1', 'p4']],
+    ['title = 100', {}, []],
+    ['title > "hello"', {}, []],
+    ['title >= "H"', {}, ['p1', 'p4']],
+    ['title < "a" && title > ""', {}, ['p1', 'p2', 'p4']],
+    ['@hour > 3 && @hour < 13 && 1 < 2 && 2.5 >= 2.5', {}, ALL],
+    ['@hour = "12"', {}, []],
+    ['1 < "a"', {}, ALL],
+    ['"a" < 1', {}, []],
+    ['1 = 1.0 && "x" != "y" && null = null && 0 != ""', {}, ALL],
+    ['@request.query.page = 2', { request: guestRequest({ query: { page: '2' } }) }, []],
+    ['@request.query.page = "2" && @request.query.page > "10"', { request: guestRequest({ query: { page: '2' } }) }, ALL],
+    ['labels:length = "2"', {}, []],
+    ['labels:length > 1.5', {}, ['p1']],
+    ['labels:length < views', {}, ['p1', 'p2', 'p4']],
+    ['published = "1"', {}, ['p1', 'p4']],
+    ['published = 1 && verified_missing_is_error = 1', {}, 'error'],
+    ['views:lower = "10"', {}, ['p1']],
+    ['views ~ "0"', {}, ['p1', 'p3', 'p4']],
+    ['created ~ "2024-05"', {}, ['p1', 'p2', 'p4']],
+    ['title ~ views', {}, []],
+    ['title = id', {}, []],
+    ['owner.name > "B"', {}, ['p2']],
+  ],
+  'JSON values keep their JSON type': [
+    ['data.items.0.x < 1.5', {}, ['p1']],
+    ['data.items.1.x >= 2 && data.items.1.x <= 2', {}, ['p1']],
+    ['data.items.1.x > 10', {}, []],
+    ['data.items.1.x = "2"', {}, []],
+    ['data.items.1.x != "2"', {}, ALL],
+    ['data.items.1.x > views', {}, []],
+    ['data.items.1.x < views', {}, ['p1']],
+    ['data.items.1.x ~ "2"', {}, ['p1']],
+    ['data.theme > "d"', {}, ['p1', 'p2', 'p4']],
+    ['data.theme = title', {}, []],
+    ['data.theme != title', {}, ALL],
+    ['data.theme = status', {}, []],
+    ['data.theme ~ "ar"', {}, ['p1', 'p4']],
+    ['data.theme:lower = "dark"', {}, ['p1', 'p4']],
+    ['data.items.0 != null', {}, ['p1']],
+    ['data.items:lower ~ "x"', {}, ['p1']],
+    ['data.theme = data.theme', {}, ALL],
+    ['data.items.1.x = 2.0', {}, ['p1']],
+    ['data.flag = true', {}, []],
+    ['@request.body.nums:each > 3', body({ nums: [4, 10] }), ALL],
+    ['@request.body.nums:each > 5', body({ nums: [4, 10] }), []],
+    ['@request.body.nums ?> 9', body({ nums: [4, 10] }), ALL],
+    ['@request.body.nums ?= 10', body({ nums: [4, 10] }), ALL],
+    ['@request.body.nums ?= "10"', body({ nums: [4, 10] }), []],
+    ['@request.body.nums ?= views', body({ nums: [4, 10] }), ['p1']],
+    ['@request.body.mixed ?= null', body({ mixed: [null, 'a', true] }), ALL],
+    ['@request.body.mixed ?= true', body({ mixed: [null, 'a', true] }), ALL],
+    ['@request.body.mixed ?= status', body({ mixed: ['active'] }), ['p1', 'p4']],
+    ['@request.body.mixed:each = ""', body({ mixed: [] }), ALL],
+    ['@request.body.mixed:lower ?= "a"', body({ mixed: ['A'] }), ALL],
+    ['@request.body.labels ?= labels', body({ labels: ['b'] }), ['p1']],
+    ['@request.body.views > views', body({ views: '7' }), ['p2', 'p3']],
+    ['@request.body.data.n > 2', body({ data: { n: 10 } }), ALL],
+    ['@request.body.data = "x"', body({ data: { n: 10 } }), []],
+    ['@request.body.views:changed = true', body({ views: 'abc' }), ALL],
+    ['@request.body.published:changed = false', body({ published: true }), ['p1', 'p4']],
+    ['@request.body.owner:changed = true', body({ owner: '' }), ['p1', 'p2', 'p4']],
+    ['@request.body.data:changed = false', body({ data: { theme: 'light' } }), ['p2']],
+    ['@request.body.tags:changed = false', body({ tags: ['t1', 't2'] }), ['p1']],
   ],
 }
 
+describeEngines('filters', (engine) => {
 describe.each(Object.entries(POSTS))('posts filters: %s', (_group, cases) => {
-  it.each(cases)('%s', (filter, opts, expected) => {
-    expect(ids('posts', filter, opts)).toEqual(expected)
+  it.each(cases)('%s', async (filter, opts, expected) => {
+    if (expected === 'error') await expect(ids(engine(), 'posts', filter, opts)).rejects.toThrow(RuleError)
+    else expect(await ids(engine(), 'posts', filter, opts)).toEqual(expected)
   })
 })
 
 describe('main row from a one-row subselect (create rules)', () => {
-  it('resolves fields, relations and back-relations against the submitted values', () => {
-    const { sql, params } = compileFilter('owner.name = "Alice" && title = "new" && comments_via_post.id = null', options('posts')).render()
-    const row = db.prepare(`SELECT "r"."id" AS id FROM (SELECT ? AS "id", ? AS "title", ? AS "owner") AS "r" WHERE ${sql}`)
-    expect(row.all('tmp', 'new', 'u1', ...params)).toEqual([{ id: 'tmp' }])
-    expect(row.all('p1', 'new', 'u1', ...params)).toEqual([])
+  it('resolves fields, relations and back-relations against the submitted values', async () => {
+    const d = engine().dialect
+    const where = compileFilter('owner.name = "Alice" && title = "new" && comments_via_post.id = null', options('posts', { dialect: d }))
+    const row = async (id: string) => engine().all(sql`SELECT "r"."id" AS id FROM (SELECT ${d.cast(sql.value(id), 'text')} AS "id", ${d.cast(sql.value('new'), 'text')} AS "title", ${d.cast(sql.value('u1'), 'text')} AS "owner") AS "r" WHERE ${where}`)
+    expect(await row('tmp')).toEqual([{ id: 'tmp' }])
+    expect(await row('p1')).toEqual([])
   })
 })
 
@@ -242,8 +348,8 @@ describe('restricted mode (client filter of a non-superuser)', () => {
     ['posts', 'vault = "v1"', r(), ['p1']],
     ['posts', '@collection.users.email ?= "bob@x.io"', r(), []],
     ['posts', '@collection.users.email ?= "alice@x.io"', r(), ALL],
-  ] as [string, string, Partial<CompileOptions>, string[]][])('%s: %s', (collection, filter, opts, expected) => {
-    expect(ids(collection, filter, opts)).toEqual(expected)
+  ] as [string, string, Partial<CompileOptions>, string[]][])('%s: %s', async (collection, filter, opts, expected) => {
+    expect(await ids(engine(), collection, filter, opts)).toEqual(expected)
   })
 
   it.each([
@@ -256,7 +362,8 @@ describe('restricted mode (client filter of a non-superuser)', () => {
     ['users', 'tokenKey ~ "k"', /not filterable/],
     ['posts', 'vault.code = "x"', /list rule is superusers only/],
     ['comments', 'post.vault.code ?= "x"', /list rule is superusers only/],
-  ])('%s: %s -> RuleError', (collection, filter, message) => {
-    expect(() => ids(collection, filter, { restricted: true, request: authAs('u1') })).toThrow(message)
+  ])('%s: %s -> RuleError', async (collection, filter, message) => {
+    await expect(ids(engine(), collection, filter, { restricted: true, request: authAs('u1') })).rejects.toThrow(message)
   })
+})
 })
