@@ -11,10 +11,14 @@ import { rowToRecord } from '../core/records/record-io.ts'
 import { guestRequest, type RequestInfo } from '../rules/request-info.ts'
 import { POSTGRES_URL, probe } from '../../test/support/services.ts'
 import { sql } from './sql.ts'
-import { readDump, readDumpFile, transfer, withSnapshot, writeDump, writeDumpFile, type DumpItem } from './transfer.ts'
+import { readDump, transfer, withSnapshot, writeDump, type DumpItem } from './transfer.ts'
+import { writeDumpFile } from '../cli/commands/export.ts'
+import { readDumpFile } from '../cli/commands/import.ts'
 
 const NOTES = 1234 // more than two batches of 500
 const PASSWORD = 'secret-password-1'
+// Stands in for bookkeeping tables later migrations add (TOTP enrollments…): not collections, copied verbatim.
+const XTRA_DDL = `CREATE TABLE IF NOT EXISTS "_xtra" ("id" TEXT PRIMARY KEY NOT NULL, "n" INTEGER DEFAULT 0 NOT NULL, "secret" TEXT DEFAULT '' NOT NULL)`
 const dirs: string[] = []
 const tempDir = () => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'basalt-transfer-')); dirs.push(d); return d }
 const config = (over: Partial<Config>) => resolveConfig({ dataDir: tempDir(), logLevel: 'silent' }, over)
@@ -56,6 +60,8 @@ async function seed(app: App) {
   await create('posts', { title: 'empty' })
   await create('posts', { title: 'scalars', meta: 'just a string', published: false, views: -1.5, flags: ['b'] })
   for (let i = 0; i < NOTES; i++) await create('notes', { n: i })
+  await app.store.exec(XTRA_DDL)
+  for (let i = 0; i < 3; i++) await app.store.run(sql`INSERT INTO "_xtra" ("id", "n", "secret") VALUES (${`x${i}`}, ${i}, ${`s${i}`})`)
   const members = app.collections.get('members')
   const member = (await app.store.get(sql`SELECT * FROM "members"`))!
   return { token: await app.auth.issueAuthToken(members, rowToRecord(members, member)), memberId: String(member.id) }
@@ -68,6 +74,7 @@ async function snapshot(app: App) {
     const rows = await app.store.all(sql`SELECT * FROM ${app.store.dialect.ident(c.name)}`)
     out[c.name] = rows.map((r) => rowToRecord(c, r)).sort((a, b) => String(a.id).localeCompare(String(b.id)))
   }
+  out._xtra = await app.store.all(sql`SELECT * FROM "_xtra" ORDER BY "id"`)
   return out
 }
 
@@ -117,16 +124,18 @@ async function checkTarget(cfg: Config) {
 }
 
 /** Freshly migrated target, as `basalt migrate` leaves it: only the empty bootstrap collections. */
-async function freshTarget(cfg: Config) {
+async function freshTarget(cfg: Config, opts: { xtra?: boolean } = {}) {
   await (await createApp(cfg)).close()
-  return openStore(cfg)
+  const store = openStore(cfg)
+  if (opts.xtra ?? true) await store.exec(XTRA_DDL)
+  return store
 }
 
 async function copyAndCheck(cfg: Config) {
   const target = await freshTarget(cfg)
   try {
     const summary = await transfer(source.store, target)
-    expect(summary.map((s) => [s.name, s.expected, s.copied, s.target]).sort()).toEqual(
+    expect(summary.filter((s) => !s.id.startsWith('table:') || s.name === '_xtra').map((s) => [s.name, s.expected, s.copied, s.target]).sort()).toEqual(
       Object.entries(expected).map(([name, rows]) => [name, rows.length, rows.length, rows.length]).sort())
     await expect(transfer(source.store, target)).rejects.toThrow(/not empty/)
     await expect(transfer(source.store, target, { force: true })).rejects.toThrow(/refusing to merge/)
@@ -159,6 +168,16 @@ async function* withSnapshotItems(): AsyncGenerator<DumpItem> {
 }
 
 describe('transfer to SQLite', () => {
+  it('refuses a target that lacks one of the source\'s bookkeeping tables, writing nothing', async () => {
+    const target = await freshTarget(config({}), { xtra: false })
+    try {
+      await expect(transfer(source.store, target)).rejects.toThrow(/no table _xtra/)
+      await expect(target.get(sql`SELECT 1 FROM "notes"`)).rejects.toThrow()
+    } finally {
+      await target.close()
+    }
+  })
+
   it('copies every record, definition and secret, and refuses to copy twice', async () => {
     await copyAndCheck(config({}))
   }, 60_000)

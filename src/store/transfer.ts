@@ -1,19 +1,14 @@
 // Engine-independent copy of a whole Basalt database (collections, params, records) between stores and dump files.
-import fs from 'node:fs'
-import { once } from 'node:events'
-import readline from 'node:readline'
 import type { Collection } from '../core/collections/types.ts'
-import { SUPERUSERS_ID, USERS_ID } from '../core/collections/types.ts'
+import { USERS_ID } from '../core/collections/types.ts'
 import { recordToDbValues, rowToRecord } from '../core/records/record-io.ts'
 import type { RecordData } from '../rules/request-info.ts'
 import type { SqlDialect } from './dialects/types.ts'
 import { migrateSystemTables, SCHEMA_VERSION } from './migrations.ts'
 import { createCollectionTable, dropCollectionTable } from './schema-sync.ts'
-import { sql, type Sql } from './sql.ts'
-import type { Executor, Store } from './types.ts'
+import { sql, type Sql, type SqlValue } from './sql.ts'
+import type { Executor, Row, Store } from './types.ts'
 
-export const DUMP_FORMAT = 'basalt-dump'
-export const DUMP_VERSION = 1
 export const BATCH_SIZE = 500
 /** Bound parameters per INSERT, under SQLite's (32766) and PostgreSQL's (65535) limits. */
 const MAX_PARAMS = 30_000
@@ -28,6 +23,8 @@ export type DumpItem =
   | { type: 'collection'; row: CollectionRow }
   | { type: 'param'; row: ParamRow }
   | { type: 'records'; collection: string; records: RecordData[] }
+  /** Rows of a bookkeeping table that is not a collection (e.g. TOTP enrollments), copied verbatim. */
+  | { type: 'rows'; table: string; rows: Row[] }
   | { type: 'end'; counts: Record<string, number> }
 
 export interface CollectionSummary { id: string; name: string; expected: number; copied: number; target?: number }
@@ -50,6 +47,16 @@ const q = (d: SqlDialect, name: string) => d.ident(name)
 export async function countRows(db: Executor, dialect: SqlDialect, table: string): Promise<number> {
   return Number((await db.get<{ n: number }>(sql`SELECT COUNT(*) AS "n" FROM ${q(dialect, table)}`))?.n ?? 0)
 }
+
+/** Every table of the database, so bookkeeping tables added by later migrations are copied too. */
+async function listTables(db: Executor, dialect: SqlDialect): Promise<string[]> {
+  const rows = dialect.name === 'postgres'
+    ? await db.all<{ name: string }>(sql`SELECT "table_name" AS "name" FROM information_schema.tables WHERE "table_schema" = current_schema() AND "table_type" = 'BASE TABLE'`)
+    : await db.all<{ name: string }>(sql`SELECT "name" FROM sqlite_master WHERE "type" = 'table' AND "name" NOT LIKE 'sqlite_%'`)
+  return rows.map((r) => r.name).sort()
+}
+
+const tableKey = (name: string) => `table:${name}`
 
 /**
  * Runs `fn` on a frozen view of `store`. SQLite: a write transaction, so a server still writing to
@@ -82,6 +89,9 @@ export async function* readDump(db: Executor, dialect: SqlDialect, batchSize = B
   // Counted up front, in the same snapshot, so the copy is checked against an independent number.
   const counts: Record<string, number> = {}
   for (const c of collections) counts[c.id] = await countRows(db, dialect, c.name)
+  const recordTables = new Set(collections.map((c) => c.name.toLowerCase()))
+  const extra = (await listTables(db, dialect)).filter((t) => !recordTables.has(t.toLowerCase()) && t !== '_collections' && t !== '_params')
+  for (const t of extra) counts[tableKey(t)] = await countRows(db, dialect, t)
   for (const row of rows) yield { type: 'collection', row: pick(row, COLLECTION_COLUMNS) }
   for (const row of await db.all<ParamRow>(sql`SELECT * FROM "_params" ORDER BY "id"`)) {
     if (row.id !== 'schema_version') yield { type: 'param', row: pick(row, ['id', 'value', 'created', 'updated']) }
@@ -95,6 +105,18 @@ export async function* readDump(db: Executor, dialect: SqlDialect, batchSize = B
       if (!page.length) break
       after = Number(page[page.length - 1].__pos)
       yield { type: 'records', collection: c.id, records: page.map((r) => rowToRecord(c, r)) }
+      if (page.length < batchSize) break
+    }
+  }
+  for (const name of extra) {
+    // Basalt's bookkeeping tables all have a text "id" primary key to page on.
+    const t = q(dialect, name)
+    let after = ''
+    for (;;) {
+      const page = await db.all(sql`SELECT * FROM ${t} WHERE "id" > ${after} ORDER BY "id" LIMIT ${batchSize}`)
+      if (!page.length) break
+      after = String(page[page.length - 1].id)
+      yield { type: 'rows', table: name, rows: page }
       if (page.length < batchSize) break
     }
   }
@@ -126,6 +148,7 @@ export async function writeDump(target: Store, items: AsyncIterable<DumpItem>, o
     let byId: Map<string, Collection> | null = null
     const copied = new Map<string, number>()
     let counts: Record<string, number> | null = null
+    let tables: Set<string> | null = null
     for await (const item of items) {
       if (counts) throw new Error('malformed dump: data after the end marker')
       if (item.type === 'collection' || item.type === 'param') {
@@ -136,6 +159,13 @@ export async function writeDump(target: Store, items: AsyncIterable<DumpItem>, o
       }
       byId ??= await prepareTarget(tx, dialect, defs, params, opts)
       if (item.type === 'end') { counts = item.counts; continue }
+      if (item.type === 'rows') {
+        tables ??= new Set(await listTables(tx, dialect))
+        if (!tables.has(item.table)) throw new Error(`the target has no table ${item.table}: run a Basalt at least as new as the source's`)
+        await insertRows(tx, dialect, item.table, item.rows)
+        copied.set(tableKey(item.table), (copied.get(tableKey(item.table)) ?? 0) + item.rows.length)
+        continue
+      }
       const c = byId.get(item.collection)
       if (!c) throw new Error(`malformed dump: records of unknown collection ${JSON.stringify(item.collection)}`)
       await insertRecords(tx, dialect, c, item.records)
@@ -143,10 +173,13 @@ export async function writeDump(target: Store, items: AsyncIterable<DumpItem>, o
     }
     if (!counts || !byId) throw new Error('the dump is incomplete (no end marker): nothing was written')
     const summary: CollectionSummary[] = []
-    for (const c of byId.values()) {
-      const s = { id: c.id, name: c.name, expected: counts[c.id] ?? -1, copied: copied.get(c.id) ?? 0, target: await countRows(tx, dialect, c.name) }
+    const keys = new Set([...byId.keys(), ...Object.keys(counts), ...copied.keys()])
+    for (const id of keys) {
+      const name = byId.get(id)?.name ?? (id.startsWith('table:') ? id.slice('table:'.length) : id)
+      const target = byId.has(id) || tables?.has(name) ? await countRows(tx, dialect, name) : 0
+      const s = { id, name, expected: counts[id] ?? -1, copied: copied.get(id) ?? 0, target }
       if (s.expected !== s.copied || s.target !== s.copied) {
-        throw new Error(`count mismatch in ${c.name}: source ${s.expected}, copied ${s.copied}, target ${s.target}: nothing was written`)
+        throw new Error(`count mismatch in ${name}: source ${s.expected}, copied ${s.copied}, target ${s.target}: nothing was written`)
       }
       summary.push(s)
     }
@@ -163,7 +196,8 @@ async function prepareTarget(tx: Executor, dialect: SqlDialect, defs: Collection
   const kept: Collection[] = []
   const withData: string[] = []
   for (const c of existing) {
-    const fresh = (c.id === SUPERUSERS_ID || c.id === USERS_ID) && (await countRows(tx, dialect, c.name)) === 0
+    // Bootstrap creates the system collections plus `users` (not flagged system: it is the app's to change).
+    const fresh = (c.system || c.id === USERS_ID) && (await countRows(tx, dialect, c.name)) === 0
     if (fresh && (incomingIds.has(c.id) || incomingNames.has(c.name.toLowerCase()))) {
       await dropCollectionTable(tx, c, dialect)
       await tx.run(sql`DELETE FROM "_collections" WHERE "id" = ${c.id}`)
@@ -208,6 +242,17 @@ async function insertRecords(tx: Executor, dialect: SqlDialect, c: Collection, r
   }
 }
 
+/** Bookkeeping rows as stored: their columns are plain TEXT/INTEGER on both engines. */
+async function insertRows(tx: Executor, dialect: SqlDialect, table: string, rows: Row[]): Promise<void> {
+  if (!rows.length) return
+  const names = Object.keys(rows[0])
+  const perStatement = Math.max(1, Math.floor(MAX_PARAMS / names.length))
+  for (let i = 0; i < rows.length; i += perStatement) {
+    const values = rows.slice(i, i + perStatement).map((r) => sql`(${sql.join(names.map((n) => sql`${(r[n] ?? null) as SqlValue}`))})`)
+    await tx.run(sql`INSERT INTO ${q(dialect, table)} (${sql.join(names.map((n) => q(dialect, n)))}) VALUES ${sql.join(values)}`)
+  }
+}
+
 /** Copies `source` into `target`: a frozen source view streamed into one target transaction. */
 export async function transfer(source: Store, target: Store, opts: WriteOptions = {}): Promise<CollectionSummary[]> {
   return withSnapshot(source, (db) => writeDump(target, readDump(db, source.dialect), opts))
@@ -227,68 +272,3 @@ export function formatSummary(summary: CollectionSummary[]): string {
 }
 
 export const summaryOk = (summary: CollectionSummary[]) => summary.every((s) => s.expected === (s.target ?? s.copied))
-
-// --- Dump files: JSON Lines, one header, one line per definition / record, one end line. ---
-
-/** Writes to FILE.partial and renames on success, so a failed export never looks complete. */
-export async function writeDumpFile(file: string, items: AsyncIterable<DumpItem>): Promise<Record<string, number>> {
-  const partial = `${file}.partial`
-  // Owner-only: the dump holds password hashes and token secrets.
-  const out = fs.createWriteStream(partial, { mode: 0o600 })
-  let failed: Error | null = null
-  out.on('error', (e) => { failed ??= e }) // e.g. ENOSPC: reported by the next write instead of crashing
-  const write = async (obj: unknown) => {
-    if (failed) throw failed
-    if (!out.write(JSON.stringify(obj) + '\n')) await once(out, 'drain')
-  }
-  try {
-    await write({ format: DUMP_FORMAT, version: DUMP_VERSION, schemaVersion: SCHEMA_VERSION, created: new Date().toISOString() })
-    let counts: Record<string, number> = {}
-    for await (const item of items) {
-      if (item.type === 'records') for (const data of item.records) await write({ type: 'record', collection: item.collection, data })
-      else await write(item)
-      if (item.type === 'end') counts = item.counts
-    }
-    out.end()
-    await once(out, 'finish')
-    if (failed) throw failed
-    fs.renameSync(partial, file)
-    return counts
-  } catch (err) {
-    out.destroy()
-    fs.rmSync(partial, { force: true })
-    throw err
-  }
-}
-
-/** Reads a dump file back into DumpItems, regrouping record lines into batches. */
-export async function* readDumpFile(file: string, batchSize = BATCH_SIZE): AsyncGenerator<DumpItem> {
-  const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity })
-  let header = false
-  let batch: { collection: string; records: RecordData[] } | null = null
-  let n = 0
-  for await (const line of lines) {
-    n++
-    if (!line.trim()) continue
-    let obj: Record<string, unknown>
-    try { obj = JSON.parse(line) } catch { throw new Error(`${file}:${n}: not valid JSON`) }
-    if (!header) {
-      if (obj.format !== DUMP_FORMAT) throw new Error(`${file} is not a Basalt export (missing "${DUMP_FORMAT}" header)`)
-      if (obj.version !== DUMP_VERSION) throw new Error(`${file}: unsupported export version ${JSON.stringify(obj.version)}`)
-      header = true
-      continue
-    }
-    if (obj.type === 'record') {
-      const collection = String(obj.collection)
-      if (batch && (batch.collection !== collection || batch.records.length >= batchSize)) { yield { type: 'records', ...batch }; batch = null }
-      batch ??= { collection, records: [] }
-      batch.records.push(obj.data as RecordData)
-      continue
-    }
-    if (batch) { yield { type: 'records', ...batch }; batch = null }
-    if (obj.type === 'collection' || obj.type === 'param' || obj.type === 'end') yield obj as DumpItem
-    else throw new Error(`${file}:${n}: unknown line type ${JSON.stringify(obj.type)}`)
-  }
-  if (!header) throw new Error(`${file} is empty`)
-  if (batch) yield { type: 'records', ...batch }
-}

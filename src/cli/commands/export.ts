@@ -1,11 +1,17 @@
 // `basalt export --out=FILE`: dump the configured store (collections, settings, records) to a JSON Lines file.
 import fs from 'node:fs'
+import { once } from 'node:events'
 import path from 'node:path'
 import { openStore } from '../../app.ts'
 import { fromEnv, resolveConfig, type Config } from '../../config.ts'
-import { readDump, withSnapshot, writeDumpFile } from '../../store/transfer.ts'
+import { SCHEMA_VERSION } from '../../store/migrations.ts'
+import { readDump, withSnapshot, type DumpItem } from '../../store/transfer.ts'
 import { parseArgs, UsageError } from '../args.ts'
 import { storageNote } from './migrate.ts'
+
+/** The dump file: JSON Lines, one header, one line per definition / record, bookkeeping rows in batches, one end line. */
+export const DUMP_FORMAT = 'basalt-dump'
+export const DUMP_VERSION = 1
 
 export const EXPORT_USAGE = `Usage: basalt export --out=FILE [--dir=DATA_DIR]
 
@@ -33,5 +39,36 @@ export async function exportCommand(argv: string[]): Promise<number> {
     return 0
   } finally {
     await store.close()
+  }
+}
+
+/** Writes to FILE.partial and renames on success, so a failed export never looks complete. */
+export async function writeDumpFile(file: string, items: AsyncIterable<DumpItem>): Promise<Record<string, number>> {
+  const partial = `${file}.partial`
+  // Owner-only: the dump holds password hashes and token secrets.
+  const out = fs.createWriteStream(partial, { mode: 0o600 })
+  let failed: Error | null = null
+  out.on('error', (e) => { failed ??= e }) // e.g. ENOSPC: reported by the next write instead of crashing
+  const write = async (obj: unknown) => {
+    if (failed) throw failed
+    if (!out.write(JSON.stringify(obj) + '\n')) await once(out, 'drain')
+  }
+  try {
+    await write({ format: DUMP_FORMAT, version: DUMP_VERSION, schemaVersion: SCHEMA_VERSION, created: new Date().toISOString() })
+    let counts: Record<string, number> = {}
+    for await (const item of items) {
+      if (item.type === 'records') for (const data of item.records) await write({ type: 'record', collection: item.collection, data })
+      else await write(item)
+      if (item.type === 'end') counts = item.counts
+    }
+    out.end()
+    await once(out, 'finish')
+    if (failed) throw failed
+    fs.renameSync(partial, file)
+    return counts
+  } catch (err) {
+    out.destroy()
+    fs.rmSync(partial, { force: true })
+    throw err
   }
 }

@@ -1,8 +1,11 @@
 // `basalt import FILE`: load a `basalt export` file into the configured store, in one transaction, verified.
 import fs from 'node:fs'
+import readline from 'node:readline'
 import { openStore } from '../../app.ts'
 import { fromEnv, resolveConfig, type Config } from '../../config.ts'
-import { formatSummary, readDumpFile, summaryOk, verifyTarget, writeDump } from '../../store/transfer.ts'
+import type { RecordData } from '../../rules/request-info.ts'
+import { BATCH_SIZE, formatSummary, summaryOk, verifyTarget, writeDump, type DumpItem } from '../../store/transfer.ts'
+import { DUMP_FORMAT, DUMP_VERSION } from './export.ts'
 import { parseArgs, UsageError } from '../args.ts'
 
 export const IMPORT_USAGE = `Usage: basalt import FILE [--dir=DATA_DIR] [--force]
@@ -36,4 +39,36 @@ export async function importCommand(argv: string[]): Promise<number> {
   } finally {
     await store.close()
   }
+}
+
+/** Reads a dump file back into DumpItems, regrouping record lines into batches. */
+export async function* readDumpFile(file: string, batchSize = BATCH_SIZE): AsyncGenerator<DumpItem> {
+  const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity })
+  let header = false
+  let batch: { collection: string; records: RecordData[] } | null = null
+  let n = 0
+  for await (const line of lines) {
+    n++
+    if (!line.trim()) continue
+    let obj: Record<string, unknown>
+    try { obj = JSON.parse(line) } catch { throw new Error(`${file}:${n}: not valid JSON`) }
+    if (!header) {
+      if (obj.format !== DUMP_FORMAT) throw new Error(`${file} is not a Basalt export (missing "${DUMP_FORMAT}" header)`)
+      if (obj.version !== DUMP_VERSION) throw new Error(`${file}: unsupported export version ${JSON.stringify(obj.version)}`)
+      header = true
+      continue
+    }
+    if (obj.type === 'record') {
+      const collection = String(obj.collection)
+      if (batch && (batch.collection !== collection || batch.records.length >= batchSize)) { yield { type: 'records', ...batch }; batch = null }
+      batch ??= { collection, records: [] }
+      batch.records.push(obj.data as RecordData)
+      continue
+    }
+    if (batch) { yield { type: 'records', ...batch }; batch = null }
+    if (obj.type === 'collection' || obj.type === 'param' || obj.type === 'rows' || obj.type === 'end') yield obj as DumpItem
+    else throw new Error(`${file}:${n}: unknown line type ${JSON.stringify(obj.type)}`)
+  }
+  if (!header) throw new Error(`${file} is empty`)
+  if (batch) yield { type: 'records', ...batch }
 }
