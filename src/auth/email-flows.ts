@@ -102,7 +102,12 @@ export class EmailFlows {
     if (c.name === SUPERUSERS_NAME) throw badRequest('All superusers are verified by default.')
     const token = requireToken(body.token)
     // Password-less collections get a random password, so a password set before verification dies (PocketBase).
-    const randomPassword = c.auth!.passwordAuth.enabled ? undefined : await hashPassword(randomString(30))
+    let randomPassword: string | undefined
+    if (!c.auth!.passwordAuth.enabled) {
+      // Cheap signature check before the argon2 work, as in confirmPasswordReset.
+      if (!(await this.check(c, token, 'verification', this.deps.store))) throw badRequest(INVALID.verification)
+      randomPassword = await hashPassword(randomString(30))
+    }
     const ok = await this.commit(c, token, 'verification', (rec) => {
       rec.verified = true
       if (randomPassword) { rec.password = randomPassword; rec.tokenKey = newTokenKey() }

@@ -19,6 +19,8 @@ export const authEmailRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app
   // Background mail failures land in the server log (the request already answered 204).
   const flows = emailFlowsFor(app, { log: (message, err) => f.log.error({ err }, message) })
   const base = '/api/collections/:collection'
+  // Let mails already accepted with a 204 go out before the store closes underneath them.
+  f.addHook('onClose', async () => { await flows.idle() })
 
   const route = (action: string, run: (flows: EmailFlows, c: Collection, body: Body, req: FastifyRequest) => unknown) => {
     f.post(`${base}/${action}`, async (req: FastifyRequest, reply: FastifyReply) => {
