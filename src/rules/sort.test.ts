@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest'
 import { MAX_SORT_TERMS, RuleError } from './errors.ts'
 import type { CompileOptions } from './resolve-context.ts'
 import { compileSort } from './index.ts'
-import { authAs, options, seededDb } from './test-schema.ts'
+import { sql } from '../store/sql.ts'
+import { describeEngines, type Engine } from './test-engines.ts'
+import { authAs, options } from './test-schema.ts'
 
-const db = seededDb()
-
-function order(sort: string, opts: Partial<CompileOptions> = {}, collection = 'posts'): string[] {
-  const { sql, params } = compileSort(sort, options(collection, opts)).render()
-  const rows = db.prepare(`SELECT "r"."id" AS id FROM "${collection}" AS "r" ORDER BY ${sql}, "r"."id"`).all(...params)
-  return (rows as { id: string }[]).map((r) => r.id)
+async function order(engine: Engine, sort: string, opts: Partial<CompileOptions> = {}, collection = 'posts'): Promise<string[]> {
+  const by = compileSort(sort, options(collection, { dialect: engine.dialect, ...opts }))
+  const rows = await engine.all<{ id: string }>(sql`SELECT "r"."id" AS id FROM ${sql.raw(`"${collection}"`)} AS "r" ORDER BY ${by}, "r"."id"`)
+  return rows.map((r) => r.id)
 }
 
 describe('compileSort', () => {
@@ -31,6 +31,12 @@ describe('compileSort', () => {
     expect(compileSort('  ', options('posts')).isEmpty).toBe(true)
   })
 
+  it('is empty for a blank sort (placeholder)', () => {
+    expect(compileSort('', options('posts')).isEmpty).toBe(true)
+  })
+})
+
+describeEngines('compileSort ordering', (engine) => {
   it.each([
     ['-views', ['p4', 'p1', 'p2', 'p3']],
     ['views', ['p3', 'p2', 'p1', 'p4']],
@@ -38,16 +44,33 @@ describe('compileSort', () => {
     ['-owner.team.name,-views', ['p1', 'p2', 'p4', 'p3']],
     ['-@rowid', ['p4', 'p3', 'p2', 'p1']],
     ['data.theme,-views', ['p3', 'p4', 'p1', 'p2']],
-  ])('orders %j', (sort, expected) => {
-    expect(order(sort)).toEqual(expected)
+    ['-data.theme,views', ['p2', 'p1', 'p4', 'p3']],
+    ['data.items.1.x,id', ['p2', 'p3', 'p4', 'p1']],
+    ['title', ['p3', 'p2', 'p1', 'p4']],
+    ['-title:lower', ['p4', 'p1', 'p2', 'p3']],
+    ['owner.name,id', ['p3', 'p4', 'p1', 'p2']],
+    ['-owner.name,id', ['p2', 'p1', 'p4', 'p3']],
+    ['labels,id', ['p1', 'p2', 'p4', 'p3']],
+    ['-labels:length,id', ['p1', 'p2', 'p4', 'p3']],
+    ['published,-created', ['p3', 'p2', 'p4', 'p1']],
+    ['@rowid', ['p1', 'p2', 'p3', 'p4']],
+  ])('orders %j', async (sort, expected) => {
+    expect(await order(engine(), sort)).toEqual(expected)
   })
 
-  it('hides non-public emails in restricted sorts instead of leaking their order', () => {
-    const { sql } = compileSort('owner.email', options('posts', { restricted: true })).render()
-    expect(sql).toContain('CASE WHEN')
-    expect(order('-owner.email,id', { restricted: true })).toEqual(['p4', 'p1', 'p2', 'p3'])
-    expect(order('-owner.email,id', { restricted: true, request: authAs('u2') })).toEqual(['p4', 'p2', 'p1', 'p3'])
+  it('runs @random', async () => {
+    expect((await order(engine(), '@random')).sort()).toEqual(['p1', 'p2', 'p3', 'p4'])
   })
+
+  it('hides non-public emails in restricted sorts instead of leaking their order', async () => {
+    const { sql } = compileSort('owner.email', options('posts', { restricted: true, dialect: engine().dialect })).render()
+    expect(sql).toContain('CASE WHEN')
+    expect(await order(engine(), '-owner.email,id', { restricted: true })).toEqual(['p4', 'p1', 'p2', 'p3'])
+    expect(await order(engine(), '-owner.email,id', { restricted: true, request: authAs('u2') })).toEqual(['p4', 'p2', 'p1', 'p3'])
+  })
+})
+
+describe('compileSort limits', () => {
 
   it.each([
     [Array.from({ length: MAX_SORT_TERMS + 1 }, () => 'id').join(','), /too many sort fields/],
