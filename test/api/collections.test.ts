@@ -82,7 +82,7 @@ describe('create / view / list / update / delete', () => {
     await new Promise((r) => setTimeout(r, 5))
     const newest = await su.collections.create({ name: 'zz_newest', fields: [] })
     const names = async (opts: Record<string, string>) => (await su.collections.getFullList(opts)).map((c) => c.name)
-    expect(await names({ filter: 'system = true' })).toEqual(['_superusers'])
+    expect(await names({ filter: 'system = true' })).toEqual(['_roles', '_superusers'])
     expect(await names({ filter: 'type = "auth" && system = false', sort: 'name' })).toEqual(['members', 'users'])
     expect(await names({ filter: "name ~ 'NEWEST'" })).toEqual(['zz_newest'])
     expect(await names({ filter: 'type != "auth"' })).not.toContain('users')
