@@ -34,7 +34,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   try {
     const counts = await withSnapshot(store, (db) => writeDumpFile(path.resolve(out), readDump(db, store.dialect)))
     const records = Object.values(counts).reduce((n, c) => n + c, 0)
-    console.log(`Exported ${Object.keys(counts).length} collections, ${records} records to ${path.resolve(out)}.`)
+    console.log(`Exported ${Object.keys(counts).length} collections and tables, ${records} records to ${path.resolve(out)}.`)
     storageNote(path.join(config.dataDir, 'storage'))
     return 0
   } finally {

@@ -33,7 +33,7 @@ export async function importCommand(argv: string[]): Promise<number> {
       console.error('basalt: record counts differ after the import (was the store written to meanwhile?)')
       return 1
     }
-    console.log(`Imported ${summary.length} collections, ${summary.reduce((n, s) => n + s.expected, 0)} records.`)
+    console.log(`Imported ${summary.length} collections and tables, ${summary.reduce((n, s) => n + s.expected, 0)} records.`)
     console.log('Note: uploaded files are not in the export: copy the old DATA_DIR/storage to this data dir (or share it).')
     return 0
   } finally {

@@ -94,7 +94,7 @@ async function copyCommand(from: Location, to: Location, force: boolean): Promis
       console.error('basalt: record counts differ after the copy (was the target written to meanwhile?)')
       return 1
     }
-    console.log(`Done: ${summary.length} collections, ${summary.reduce((n, s) => n + s.expected, 0)} records copied and verified.`)
+    console.log(`Done: ${summary.length} collections and tables, ${summary.reduce((n, s) => n + s.expected, 0)} records copied and verified.`)
     return 0
   } finally {
     await source.close()
