@@ -69,6 +69,7 @@ describe('Redis restart mid-stream', () => {
       const id = sub.pb.realtime.clientId
       if (id !== lastId) { lastId = id; ids.push(`${Date.now() - t0}ms:${id ? id.slice(0, 6) : '(none)'}`) }
     }, 10)
+    watch.unref()
     // Baseline: an event written through A reaches B's subscriber (through Redis).
     const first = await api(A.url, 'POST', '/api/collections/pings/records', { body: { n: -1, phase: 'baseline' } })
     expect(first.status).toBe(200)
