@@ -1,6 +1,8 @@
 // Engine-independent copy of a whole Basalt database (collections, params, records) between stores and dump files.
 import type { Collection } from '../core/collections/types.ts'
 import { USERS_ID } from '../core/collections/types.ts'
+import { COLLECTION_COLUMNS, parseCollectionRow, type CollectionRow } from '../core/collections/collection-row.ts'
+export { parseCollectionRow, type CollectionRow }
 import { recordToDbValues, rowToRecord } from '../core/records/record-io.ts'
 import type { RecordData } from '../rules/request-info.ts'
 import type { SqlDialect } from './dialects/types.ts'
@@ -13,9 +15,6 @@ export const BATCH_SIZE = 500
 /** Bound parameters per INSERT, under SQLite's (32766) and PostgreSQL's (65535) limits. */
 const MAX_PARAMS = 30_000
 
-const COLLECTION_COLUMNS = ['id', 'system', 'type', 'name', 'fields', 'indexes', 'listRule', 'viewRule',
-  'createRule', 'updateRule', 'deleteRule', 'options', 'created', 'updated'] as const
-export type CollectionRow = Record<(typeof COLLECTION_COLUMNS)[number], string | number | null>
 export interface ParamRow { id: string; value: string | null; created: string; updated: string }
 
 /** The stream every copy goes through: definitions first, then records per collection, then expected counts. */
@@ -28,19 +27,6 @@ export type DumpItem =
   | { type: 'end'; counts: Record<string, number> }
 
 export interface CollectionSummary { id: string; name: string; expected: number; copied: number; target?: number }
-
-/** Same decoding as CollectionService (kept local: the service does not export its row mapper). */
-export function parseCollectionRow(row: CollectionRow): Collection {
-  const c: Collection = {
-    id: String(row.id), name: String(row.name), type: row.type as Collection['type'], system: !!Number(row.system),
-    fields: JSON.parse(String(row.fields)), indexes: JSON.parse(String(row.indexes)),
-    listRule: row.listRule as string | null, viewRule: row.viewRule as string | null, createRule: row.createRule as string | null,
-    updateRule: row.updateRule as string | null, deleteRule: row.deleteRule as string | null,
-    created: String(row.created), updated: String(row.updated),
-  }
-  if (c.type === 'auth') c.auth = JSON.parse(String(row.options))
-  return c
-}
 
 const q = (d: SqlDialect, name: string) => d.ident(name)
 

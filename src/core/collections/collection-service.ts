@@ -12,14 +12,9 @@ import { validateCollection } from './collection-validate.ts'
 import { rolesCollection, superusersCollection, usersCollection } from './system-collections.ts'
 import { formatIndex, parseIndex } from './indexes.ts'
 import type { Collection, CollectionType, Field, RuleName, SchemaLookup } from './types.ts'
+import { parseCollectionRow, type CollectionRow } from './collection-row.ts'
 
 const RULES: RuleName[] = ['listRule', 'viewRule', 'createRule', 'updateRule', 'deleteRule']
-
-interface CollectionRow {
-  id: string; system: number; type: string; name: string; fields: string; indexes: string
-  listRule: string | null; viewRule: string | null; createRule: string | null; updateRule: string | null
-  deleteRule: string | null; options: string; created: string; updated: string
-}
 
 export type SchemaChangeListener = (before: Collection | undefined, after: Collection | undefined) => void
 
@@ -47,7 +42,7 @@ export class CollectionService implements SchemaLookup {
     const rows = await this.store.all<CollectionRow>(sql`SELECT * FROM "_collections" ORDER BY "created", "id"`)
     this.byId.clear()
     this.byName.clear()
-    for (const row of rows) this.cache(fromRow(row))
+    for (const row of rows) this.cache(parseCollectionRow(row))
   }
 
   onChange(listener: SchemaChangeListener) { this.listeners.push(listener) }
@@ -162,17 +157,6 @@ export class CollectionService implements SchemaLookup {
   private emit(before: Collection | undefined, after: Collection | undefined) {
     for (const l of this.listeners) l(before, after)
   }
-}
-
-function fromRow(row: CollectionRow): Collection {
-  const c: Collection = {
-    id: row.id, name: row.name, type: row.type as CollectionType, system: !!row.system,
-    fields: JSON.parse(row.fields), indexes: JSON.parse(row.indexes),
-    listRule: row.listRule, viewRule: row.viewRule, createRule: row.createRule,
-    updateRule: row.updateRule, deleteRule: row.deleteRule, created: row.created, updated: row.updated,
-  }
-  if (c.type === 'auth') c.auth = JSON.parse(row.options)
-  return c
 }
 
 function ruleValue(v: unknown): string | null {

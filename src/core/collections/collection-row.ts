@@ -1,0 +1,19 @@
+// The `_collections` row shape and its decoding into a Collection (shared by the registry and transfers).
+import type { Collection } from './types.ts'
+
+export const COLLECTION_COLUMNS = ['id', 'system', 'type', 'name', 'fields', 'indexes', 'listRule', 'viewRule',
+  'createRule', 'updateRule', 'deleteRule', 'options', 'created', 'updated'] as const
+export type CollectionRow = Record<(typeof COLLECTION_COLUMNS)[number], string | number | null>
+
+export function parseCollectionRow(row: CollectionRow): Collection {
+  const c: Collection = {
+    // `system` is 0/1 on both engines (PostgreSQL may hand it back as a string).
+    id: String(row.id), name: String(row.name), type: row.type as Collection['type'], system: !!Number(row.system),
+    fields: JSON.parse(String(row.fields)), indexes: JSON.parse(String(row.indexes)),
+    listRule: row.listRule as string | null, viewRule: row.viewRule as string | null, createRule: row.createRule as string | null,
+    updateRule: row.updateRule as string | null, deleteRule: row.deleteRule as string | null,
+    created: String(row.created), updated: String(row.updated),
+  }
+  if (c.type === 'auth') c.auth = JSON.parse(String(row.options))
+  return c
+}
