@@ -1,6 +1,7 @@
 // One error handler: ApiError → PocketBase's {status, message, data}; anything else → a 500 that leaks nothing.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError } from '../core/errors.ts'
+import { isConnectionError } from '../store/postgres-store.ts'
 
 function fromFastifyError(err: FastifyError): ApiError | null {
   switch (err.code) {
@@ -35,6 +36,11 @@ export function registerErrorHandler(f: FastifyInstance) {
     if (api) {
       if (api.status >= 500) req.log.error({ err: api.cause ?? api }, 'request failed')
       return reply.status(api.status).send(api.toJSON())
+    }
+    // The database is unreachable right now: a retryable 503, not a 500 (and never a hang).
+    if (isConnectionError(err) || isConnectionError((err as { cause?: unknown })?.cause)) {
+      req.log.warn({ err }, 'database unavailable')
+      return reply.status(503).header('retry-after', '1').send(new ApiError(503).toJSON())
     }
     req.log.error({ err }, 'unexpected error')
     return reply.status(500).send(new ApiError(500).toJSON())

@@ -65,6 +65,10 @@ export class PostgresStore implements Store {
   async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
     const client = await this.pool.connect()
     let broken = false
+    // A checked-out client is not covered by the pool's error listener: without its own, a
+    // connection terminated by the server mid-transaction would crash the process.
+    const onError = () => { broken = true }
+    client.on('error', onError)
     try {
       await client.query('BEGIN')
       const result = await fn(clientExecutor(client))
@@ -74,7 +78,8 @@ export class PostgresStore implements Store {
       try { await client.query('ROLLBACK') } catch { broken = true }
       throw err
     } finally {
-      client.release(broken)
+      client.off('error', onError)
+      client.release(broken || undefined)
     }
   }
 
