@@ -9,6 +9,7 @@ import { RecordService } from './core/records/record-service.ts'
 import { recordAuthorizer } from './core/records/realtime-authorizer.ts'
 import { AuthService } from './auth/auth-service.ts'
 import { RoleService } from './auth/roles.ts'
+import { SessionService } from './auth/sessions.ts'
 import { LocalFileStorage } from './files/local-storage.ts'
 import type { FileStorage } from './files/storage.ts'
 import { SettingsService } from './settings/settings-service.ts'
@@ -29,6 +30,8 @@ export interface App {
   collections: CollectionService
   records: RecordService
   auth: AuthService
+  /** Cookie sessions (Basalt extension, docs/sessions.md). */
+  sessions: SessionService
   files: FileStorage
   roles: RoleService
   settings: SettingsService
@@ -75,6 +78,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
     onCommitted: (events) => { for (const e of events) broker.publish(e).catch(() => {}) },
   })
   const auth = new AuthService({ store, collections, records, clock })
+  const sessions = new SessionService({ store, collections, clock })
   const hub = new RealtimeHub({ authorize: recordAuthorizer(records, collections) })
   const unsubscribe = broker.subscribe((e) => {
     roles.onChange(e.collectionId)
@@ -105,7 +109,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   await schemaSync?.start(opts.cluster?.readyTimeoutMs)
 
   return {
-    config, clock, store, collections, records, auth, roles, files, settings, mailer, broker, hub, nodeId,
+    config, clock, store, collections, records, auth, sessions, roles, files, settings, mailer, broker, hub, nodeId,
     truncate: (name) => records.truncate(collections.get(name)),
     async close() {
       offGap()

@@ -6,6 +6,7 @@ import { tokenFromHeader } from '../auth/tokens.ts'
 import type { AuthInfo, RequestContext, RequestInfo } from '../rules/request-info.ts'
 import { forbidden, unauthorized } from '../core/errors.ts'
 import { isSuperuser } from '../rules/request-info.ts'
+import { applyCookieSession } from './routes/auth-sessions.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,9 +48,12 @@ export function requireSuperuser(req: FastifyRequest) {
 export const authContext = fp(async (f: FastifyInstance, { app }: { app: App }) => {
   f.decorateRequest('auth', null)
   f.decorateRequest('token', null)
+  f.decorateRequest('cookieSession', null)
   f.addHook('onRequest', async (req) => {
     const header = req.headers.authorization
     req.token = tokenFromHeader(typeof header === 'string' ? header : undefined)
     req.auth = await app.auth.authenticate(req.token)
+    // Basalt cookie sessions (docs/sessions.md): only when no Authorization header is sent; may throw 403 (CSRF).
+    if (header === undefined) await applyCookieSession(app, req)
   })
 })

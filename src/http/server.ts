@@ -13,6 +13,7 @@ import { fileRoutes } from './routes/files.ts'
 import { healthRoutes } from './routes/health.ts'
 import { settingsRoutes } from './routes/settings.ts'
 import { authEmailRoutes } from './routes/auth-email.ts'
+import { authSessionRoutes } from './routes/auth-sessions.ts'
 
 const SECURITY_HEADERS = {
   'x-xss-protection': '1; mode=block',
@@ -62,7 +63,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     }
   })
   await f.register(authContext, { app })
-  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes]) {
+  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes]) {
     await f.register(routes, { app })
   }
   return f

@@ -44,6 +44,7 @@ export async function migrateSystemTables(tx: Executor, dialect: SqlDialect): Pr
     "updated" TEXT DEFAULT '' NOT NULL
   )`)
   await migrateAuthFactorTables(tx)
+  await migrateSessionTables(tx)
   const version = JSON.stringify(SCHEMA_VERSION)
   const row = await tx.get<{ value: string }>(sql`SELECT "value" FROM "_params" WHERE "id" = 'schema_version'`)
   if (!row) await tx.run(sql`INSERT INTO "_params" ("id", "value") VALUES ('schema_version', ${version})`)
@@ -93,4 +94,32 @@ async function migrateAuthFactorTables(tx: Executor): Promise<void> {
     "updated" TEXT DEFAULT '' NOT NULL
   )`)
   await tx.exec(`CREATE UNIQUE INDEX IF NOT EXISTS "_totp_record_idx" ON "_totp" ("collectionRef", "recordRef")`)
+}
+
+/**
+ * Cookie sessions (src/auth/sessions.ts, docs/sessions.md). A family is one login; its refresh tokens
+ * rotate, stored only as SHA-256 hashes (`_sessions.id`). Access tokens carry the family id, so the
+ * per-request check is a primary-key lookup. Additive and idempotent like the tables above.
+ */
+async function migrateSessionTables(tx: Executor): Promise<void> {
+  await tx.exec(`CREATE TABLE IF NOT EXISTS "_sessionFamilies" (
+    "id" TEXT PRIMARY KEY NOT NULL,
+    "collectionRef" TEXT NOT NULL,
+    "recordRef" TEXT NOT NULL,
+    "keyHash" TEXT NOT NULL,
+    "revoked" SMALLINT DEFAULT 0 NOT NULL,
+    "expires" TEXT NOT NULL,
+    "created" TEXT DEFAULT '' NOT NULL,
+    "updated" TEXT DEFAULT '' NOT NULL
+  )`)
+  await tx.exec(`CREATE INDEX IF NOT EXISTS "_sessionFamilies_record_idx" ON "_sessionFamilies" ("collectionRef", "recordRef")`)
+  await tx.exec(`CREATE TABLE IF NOT EXISTS "_sessions" (
+    "id" TEXT PRIMARY KEY NOT NULL,
+    "familyRef" TEXT NOT NULL,
+    "used" SMALLINT DEFAULT 0 NOT NULL,
+    "expires" TEXT NOT NULL,
+    "created" TEXT DEFAULT '' NOT NULL,
+    "updated" TEXT DEFAULT '' NOT NULL
+  )`)
+  await tx.exec(`CREATE INDEX IF NOT EXISTS "_sessions_family_idx" ON "_sessions" ("familyRef")`)
 }

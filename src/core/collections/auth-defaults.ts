@@ -1,6 +1,6 @@
 // Default auth options and the system fields every auth collection carries.
 import { randomString } from '../ids.ts'
-import type { AuthOptions, EmailTemplate, Field } from './types.ts'
+import type { AuthOptions, CookieSessionOptions, EmailTemplate, Field } from './types.ts'
 import { defaultFieldId, fieldKind } from './fields/index.ts'
 
 const template = (subject: string, body: string): EmailTemplate => ({ subject, body })
@@ -29,7 +29,13 @@ export function defaultAuthOptions(): AuthOptions {
     verificationTemplate: template('Verify your {APP_NAME} email', '<p>Click to verify: {APP_URL}/_/#/auth/confirm-verification/{TOKEN}</p>'),
     resetPasswordTemplate: template('Reset your {APP_NAME} password', '<p>Click to reset: {APP_URL}/_/#/auth/confirm-password-reset/{TOKEN}</p>'),
     confirmEmailChangeTemplate: template('Confirm your {APP_NAME} new email address', '<p>Click to confirm: {APP_URL}/_/#/auth/confirm-email-change/{TOKEN}</p>'),
+    cookieSessions: defaultCookieSessionOptions(),
   }
+}
+
+/** Off by default (opt-in per collection); 15 min access, 7 days idle, 30 days absolute. */
+export function defaultCookieSessionOptions(): CookieSessionOptions {
+  return { enabled: false, secure: true, accessDuration: 900, refreshDuration: 604800, maxDuration: 2592000 }
 }
 
 /** Builds a field with defaults and the PocketBase-style id. */

@@ -1,10 +1,11 @@
 // Collection <-> PocketBase JSON: serialization without secrets, and parsing of client input.
-import type { AuthOptions, Collection } from './types.ts'
+import type { AuthOptions, Collection, CookieSessionOptions } from './types.ts'
+import { defaultCookieSessionOptions } from './auth-defaults.ts'
 
 const AUTH_KEYS = [
   'authRule', 'manageRule', 'passwordAuth', 'oauth2', 'mfa', 'otp', 'authAlert', 'authToken',
   'passwordResetToken', 'emailChangeToken', 'verificationToken', 'fileToken',
-  'verificationTemplate', 'resetPasswordTemplate', 'confirmEmailChangeTemplate',
+  'verificationTemplate', 'resetPasswordTemplate', 'confirmEmailChangeTemplate', 'cookieSessions',
 ] as const
 const TOKEN_KEYS = new Set(['authToken', 'passwordResetToken', 'emailChangeToken', 'verificationToken', 'fileToken'])
 
@@ -20,7 +21,8 @@ export function collectionToJson(c: Collection): Record<string, unknown> {
   if (c.auth) {
     for (const key of AUTH_KEYS) {
       const value = c.auth[key]
-      if (TOKEN_KEYS.has(key)) out[key] = { duration: (value as { duration: number }).duration }
+      if (key === 'cookieSessions') out[key] = mergeCookieSessions(value as CookieSessionOptions | undefined, {})
+      else if (TOKEN_KEYS.has(key)) out[key] = { duration: (value as { duration: number }).duration }
       else if (key === 'oauth2') {
         const o = value as AuthOptions['oauth2']
         out[key] = { ...o, providers: o.providers.map((p) => ({ ...(p as object), clientSecret: '' })) }
@@ -38,6 +40,8 @@ export function mergeAuthOptions(current: AuthOptions, input: Record<string, unk
     const value = input[key]
     if (key === 'authRule' || key === 'manageRule') {
       next[key] = value === null || typeof value === 'string' ? value : next[key]
+    } else if (key === 'cookieSessions') {
+      if (value && typeof value === 'object' && !Array.isArray(value)) next[key] = mergeCookieSessions(next[key] as CookieSessionOptions | undefined, value as Record<string, unknown>)
     } else if (value && typeof value === 'object' && !Array.isArray(value)) {
       const merged = { ...(next[key] as object), ...(value as object) } as Record<string, unknown>
       if (TOKEN_KEYS.has(key)) {
@@ -49,4 +53,20 @@ export function mergeAuthOptions(current: AuthOptions, input: Record<string, unk
     }
   }
   return next as unknown as AuthOptions
+}
+
+const MAX_SESSION_SECONDS = 365 * 24 * 3600
+
+/**
+ * Cookie-session options (Basalt extension) over the defaults: only booleans and whole seconds in
+ * [60 s, 1 year] are taken, anything else keeps the current value, so a stored collection is never invalid.
+ */
+export function mergeCookieSessions(current: Partial<CookieSessionOptions> | undefined, input: Record<string, unknown>): CookieSessionOptions {
+  const out = { ...defaultCookieSessionOptions(), ...current }
+  for (const k of ['enabled', 'secure'] as const) if (typeof input[k] === 'boolean') out[k] = input[k] as boolean
+  for (const k of ['accessDuration', 'refreshDuration', 'maxDuration'] as const) {
+    const v = input[k]
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 60 && v <= MAX_SESSION_SECONDS) out[k] = v
+  }
+  return out
 }

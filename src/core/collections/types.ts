@@ -62,6 +62,19 @@ export interface TokenConfig {
 
 export interface EmailTemplate { subject: string; body: string }
 
+/** Basalt extension (docs/sessions.md): browser cookie sessions with CSRF protection; durations in seconds. */
+export interface CookieSessionOptions {
+  enabled: boolean
+  /** `Secure` + `__Host-` cookies; turn off only for http://localhost development. */
+  secure: boolean
+  /** Lifetime of the access JWT held in the session cookie. */
+  accessDuration: number
+  /** Idle timeout: a refresh token unused for this long expires. */
+  refreshDuration: number
+  /** Absolute timeout of a login (a refresh-token family), however often it is refreshed. */
+  maxDuration: number
+}
+
 export interface AuthOptions {
   authRule: string | null
   manageRule: string | null
@@ -78,6 +91,8 @@ export interface AuthOptions {
   verificationTemplate: EmailTemplate
   resetPasswordTemplate: EmailTemplate
   confirmEmailChangeTemplate: EmailTemplate
+  /** Optional: collections stored by older versions lack it (read through `cookieSessionOptions`). */
+  cookieSessions?: CookieSessionOptions
 }
 
 export interface Collection {
