@@ -23,6 +23,8 @@ export interface Config {
   pgPoolSize: number
   /** Redis connection string for cross-node realtime fan-out and schema invalidation; unset = in-process. */
   redisUrl: string | null
+  /** Namespaces this cluster's Redis channels; clusters sharing one Redis need different prefixes. */
+  redisPrefix: string
 }
 
 export const DEFAULTS: Config = {
@@ -37,6 +39,7 @@ export const DEFAULTS: Config = {
   databaseUrl: null,
   pgPoolSize: 10,
   redisUrl: null,
+  redisPrefix: 'default',
 }
 
 export class ConfigError extends Error {}
@@ -68,6 +71,10 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
   if (env.DATABASE_URL) {
     if (!/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) throw new ConfigError('DATABASE_URL must be a postgres:// URL')
     out.databaseUrl = env.DATABASE_URL
+  }
+  if (env.BASALT_REDIS_PREFIX) {
+    if (!/^[\w.-]{1,64}$/.test(env.BASALT_REDIS_PREFIX)) throw new ConfigError('BASALT_REDIS_PREFIX must be 1-64 letters, digits, _ . -')
+    out.redisPrefix = env.BASALT_REDIS_PREFIX
   }
   if (env.BASALT_PG_POOL_SIZE) out.pgPoolSize = positiveInt('BASALT_PG_POOL_SIZE', env.BASALT_PG_POOL_SIZE)
   if (env.REDIS_URL) {

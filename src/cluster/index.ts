@@ -30,7 +30,7 @@ export interface ClusterOptions {
 
 /** The Redis prefix in effect: explicit option, then a config field if one exists, then 'default'. */
 export function clusterPrefix(config: Config, opts: ClusterOptions = {}): string {
-  return opts.prefix ?? (config as Config & { redisPrefix?: string | null }).redisPrefix ?? 'default'
+  return opts.prefix ?? config.redisPrefix
 }
 
 /** RedisBroker when REDIS_URL is set (cross-node fan-out), else the in-process MemoryBroker. */
