@@ -190,6 +190,7 @@ export class SessionService {
     const access = await new SignJWT({ type: SESSION_TOKEN_TYPE, id: String(record.id), collectionId: c.id, sid: family.id })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setExpirationTime(nowSec + accessMaxAge)
+      .setJti(randomBytes(12).toString('base64url')) // every issuance distinct, even within one second
       .sign(accessKey(c, record))
     return { familyId: family.id, access, refresh, csrf: mintCsrfToken(c.auth!.authToken.secret, family.id), accessMaxAge, refreshMaxAge }
   }
