@@ -143,11 +143,25 @@ describe.skipIf(!reachable)('RedisBroker across nodes', () => {
     const atB: string[] = []
     a.onNotify('schema', (d) => atA.push(d))
     b.onNotify('schema', (d) => atB.push(d))
-    await new Promise((r) => setTimeout(r, 50)) // SUBSCRIBE for a channel added after ready
+    // Channels added after the broker was ready: ready() waits for their SUBSCRIBE too.
+    expect(await b.ready(1000)).toBe(true)
     await a.notify('schema', 'changed')
     await waitFor(() => atB.length === 1)
     expect(atB).toEqual(['changed'])
     expect(atA).toEqual([])
+  })
+
+  it('subscribes a side channel registered while the initial SUBSCRIBE is in flight', async () => {
+    const p = prefix()
+    const a = await start({ prefix: p })
+    const b = new RedisBroker({ url: REDIS_URL, prefix: p, ...quiet })
+    open.push(b)
+    const got: string[] = []
+    // Runs right after the broker's own 'ready' listener has sent SUBSCRIBE, before Redis answers.
+    ;(b as unknown as { sub: Redis }).sub.once('ready', () => b.onNotify('schema', (d) => got.push(d)))
+    expect(await b.ready(5000)).toBe(true)
+    await a.notify('schema', 'late')
+    await waitFor(() => got.length === 1)
   })
 
   it('keeps delivering locally and publishing fast while Redis is unreachable', async () => {

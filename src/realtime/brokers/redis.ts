@@ -61,6 +61,7 @@ export class RedisBroker implements Broker {
   private lastEchoAt = Date.now()
   private lastBeatOkAt = 0
   private readyWaiters: (() => void)[] = []
+  private pendingSubs = new Set<Promise<unknown>>()
   private timer: NodeJS.Timeout
 
   constructor(opts: RedisBrokerOptions) {
@@ -108,13 +109,23 @@ export class RedisBroker implements Broker {
     this.timer.unref()
   }
 
-  /** Resolves true once the subscriber listens (false after `timeoutMs`); events before that are not received. */
-  ready(timeoutMs = 3000): Promise<boolean> {
-    if (this.subscribed) return Promise.resolve(true)
-    return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(false), timeoutMs)
-      this.readyWaiters.push(() => { clearTimeout(t); resolve(true) })
-    })
+  /**
+   * Resolves true once the subscriber listens on every channel registered so far (false after
+   * `timeoutMs`); messages published before that are not received.
+   */
+  async ready(timeoutMs = 3000): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined
+    const listening = async () => {
+      if (!this.subscribed) await new Promise<void>((r) => this.readyWaiters.push(r))
+      // A channel added by onNotify after 'ready' is live only once its own SUBSCRIBE is answered.
+      await Promise.all(this.pendingSubs)
+      return true
+    }
+    try {
+      return await Promise.race([listening(), new Promise<boolean>((r) => { timer = setTimeout(() => r(false), timeoutMs) })])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   /** True while both connections work: events cross nodes (for health checks). */
@@ -164,7 +175,10 @@ export class RedisBroker implements Broker {
     let set = this.sideHandlers.get(channel)
     if (!set) {
       this.sideHandlers.set(channel, (set = new Set()))
-      if (this.subscribed) this.sub.subscribe(channel).catch(this.onRedisError)
+      if (this.subscribed) {
+        const p: Promise<unknown> = this.sub.subscribe(channel).catch(this.onRedisError).finally(() => this.pendingSubs.delete(p))
+        this.pendingSubs.add(p)
+      }
     }
     const own = (d: string) => handler(d)
     set.add(own)
@@ -189,7 +203,13 @@ export class RedisBroker implements Broker {
 
   private async resubscribe(): Promise<void> {
     try {
-      await this.sub.subscribe(this.events, ...this.sideHandlers.keys())
+      // onNotify() may add channels while a SUBSCRIBE is in flight (it leaves them to us until we
+      // are subscribed): repeat until every wanted channel is covered.
+      const done = new Set<string>()
+      for (let want = [this.events, ...this.sideHandlers.keys()]; want.length; want = [...this.sideHandlers.keys()].filter((c) => !done.has(c))) {
+        await this.sub.subscribe(...want)
+        for (const c of want) done.add(c)
+      }
     } catch (err) {
       // The connection dropped again before SUBSCRIBE was answered; the next 'ready' retries.
       this.onRedisError(err)
