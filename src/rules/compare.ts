@@ -60,59 +60,148 @@ function equality(ctx: Ctx, eq: boolean, L: Operand, R: Operand): Sql {
   return cmp(sql`COALESCE(${L.value}, '')`, sql`COALESCE(${R.value}, '')`)
 }
 
-// --- Strict typing (PostgreSQL): both sides get one type, chosen as SQLite would compare them ---
+// --- Strict typing (PostgreSQL): SQLite's comparison semantics spelled with explicit types ---
 //
-// SQLite: a stored TEXT column turns a number into text; a stored NUMERIC column turns numeric-looking
-// text into a number; JSON values (json_extract / json_each) keep their JSON type; otherwise values of
-// different types never compare equal and every number sorts before every text.
+// SQLite first applies column affinity (a stored NUMERIC column turns numeric-looking text on the other
+// side into a number; a stored TEXT column turns a number into text), then compares by storage class:
+// NULL is unknown, numbers compare numerically, text in byte order, and every number sorts before every
+// text. JSON values (json_extract / json_each) carry their class at run time: numbers and booleans are
+// numbers, strings and containers are text. Bound parameters have no affinity.
 
-type Unified =
-  | { type: ValueType; l: Sql; r: Sql }
-  /** A number against non-numeric text: decided by SQLite's type order (numbers before text). */
-  | { mixed: true; num: Operand; numLeft: boolean }
+type Cls = 'n' | 't'
+
+/** A comparison side: its class (static, or an SQL expression yielding 'n' / 't' / NULL) and values. */
+interface Side {
+  cls: Cls | Sql
+  /** The value as a number (valid when the class is 'n'). */
+  n: Sql
+  /** The value as text (valid when the class is 't'). */
+  t: Sql
+  /** SQL condition "the value is NULL"; null when it never is. */
+  isNull: Sql | null
+  /** Known text that would turn into this number under NUMERIC affinity. */
+  numeric?: number
+  /** Text this value turns into under TEXT affinity, when it differs from a plain cast. */
+  text?: Sql
+  affinity?: 'numeric' | 'text' | 'blob'
+}
 
 const NUMERIC_TEXT = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/
 
-/** `o` as an expression of `type`; known values are bound with an explicit cast. */
-function as(ctx: Ctx, o: Operand, type: ValueType): Sql {
+/** How SQLite spells a REAL (every JS number binds as one) as text: `3` -> `3.0`. */
+export function realText(n: number): string {
+  if (Number.isInteger(n) && Math.abs(n) < 1e15) return `${n}.0`
+  const s = String(n)
+  return /[.e]/.test(s) ? s : `${s}.0`
+}
+
+function side(ctx: Ctx, o: Operand): Side {
   const d = ctx.opts.dialect
-  if (type === 'json') return o.type === 'json' ? o.value : d.textToJson(as(ctx, o, 'text'))
-  if (o.type === 'json') return d.jsonAs(o.value, type)
-  if (o.known && type === 'number' && o.type === 'text') return d.cast(sql.value(Number(o.known.value)), 'number')
-  if (o.known || o.type !== type) return d.cast(o.value, type)
-  return o.value
+  const affinity = o.affinity ? (o.type === 'number' ? 'numeric' : o.type === 'text' ? 'text' : undefined) : o.blob ? 'blob' : undefined
+  if (o.known) {
+    const v = o.known.value
+    if (v === null) return { cls: 't', n: sql.raw('NULL'), t: sql.raw('NULL::text'), isNull: sql.raw('TRUE') }
+    if (o.type === 'number') {
+      const num = Number(v)
+      return { cls: 'n', n: d.cast(o.value, 'number'), t: d.cast(o.value, 'text'), isNull: null, text: sql.value(realText(num)) }
+    }
+    const t = d.cast(o.value, 'text')
+    const str = String(v)
+    return { cls: 't', n: sql.raw('NULL'), t, isNull: null, numeric: NUMERIC_TEXT.test(str) && o.value.chunks.length === 1 ? Number(str) : undefined }
+  }
+  if (o.type === 'json') {
+    return { cls: d.jsonClass(o.value), n: d.jsonAs(o.value, 'number'), t: d.jsonAs(o.value, 'text'), isNull: sql`${o.value} IS NULL`, affinity }
+  }
+  if (o.type === 'number') return { cls: 'n', n: o.value, t: d.cast(o.value, 'text'), isNull: sql`${o.value} IS NULL`, affinity }
+  return { cls: 't', n: sql.raw('NULL'), t: o.value, isNull: sql`${o.value} IS NULL`, affinity }
 }
 
-function unify(ctx: Ctx, L: Operand, R: Operand): Unified {
-  const tl = L.type ?? R.type ?? 'text'
-  const tr = R.type ?? L.type ?? 'text'
-  const same = (type: ValueType): Unified => ({ type, l: as(ctx, L, type), r: as(ctx, R, type) })
-  if (tl === tr) return same(tl)
-  if (tl === 'json' || tr === 'json') {
-    const other = tl === 'json' ? R : L
-    const otherType = tl === 'json' ? tr : tl
-    // A JSON value against a stored text column takes the column's TEXT affinity; against a bound or
-    // computed text it keeps its type (a JSON number never equals text).
-    if (otherType === 'text' && !other.affinity) return same('json')
-    return same(otherType)
+/** NUMERIC affinity applied to `s` (the other side is a stored number). */
+function numericAffinity(ctx: Ctx, s: Side): Side {
+  const d = ctx.opts.dialect
+  if (s.cls === 'n' || s.affinity === 'numeric') return s
+  if (s.cls === 't') {
+    if (!s.isNull) return s.numeric === undefined ? s : { ...s, cls: 'n', n: d.cast(sql.value(s.numeric), 'number') }
+    const num = d.textToNumber(s.t)
+    return { ...s, cls: sql`(CASE WHEN ${s.t} IS NULL THEN NULL WHEN ${num} IS NOT NULL THEN 'n' ELSE 't' END)`, n: num }
   }
-  const [T, N, numLeft] = tl === 'number' ? [R, L, true] : [L, R, false]
-  if (T.known && !N.known) {
-    return N.affinity && NUMERIC_TEXT.test(String(T.known.value)) ? same('number') : { mixed: true, num: N, numLeft }
-  }
-  if (N.known && !T.known && !T.affinity) return { mixed: true, num: N, numLeft }
-  if (N.known && T.known) return { mixed: true, num: N, numLeft }
-  return same('text')
+  const num = d.textToNumber(s.t)
+  return { ...s, cls: sql`(CASE WHEN ${s.cls} = 't' AND ${num} IS NOT NULL THEN 'n' ELSE ${s.cls} END)`, n: sql`COALESCE(${s.n}, ${num})` }
 }
 
-/** SQLite's outcome of comparing a number with text: never equal, the number is smaller; NULL stays NULL. */
-function mixedOutcome(ctx: Ctx, op: BaseOp, m: { num: Operand; numLeft: boolean }, nullSafe: boolean): Sql {
-  const truth =
-    op === '=' ? false
-      : op === '!=' ? true
-        : (op === '<' || op === '<=') === m.numLeft
-  if (nullSafe || m.num.known) return sql.raw(truth ? 'TRUE' : 'FALSE')
-  return sql`(CASE WHEN ${m.num.value} IS NULL THEN NULL ELSE ${sql.raw(truth ? 'TRUE' : 'FALSE')} END)`
+/** TEXT affinity applied to `s` (the other side is a stored text, `s` has no affinity). */
+function textAffinity(s: Side): Side {
+  if (s.cls === 't') return s
+  return { ...s, cls: 't', t: s.text ?? s.t }
+}
+
+function withAffinity(ctx: Ctx, L: Operand, R: Operand): [Side, Side] {
+  let l = side(ctx, L)
+  let r = side(ctx, R)
+  if (l.affinity === 'numeric' && r.affinity !== 'numeric') r = numericAffinity(ctx, r)
+  else if (r.affinity === 'numeric' && l.affinity !== 'numeric') l = numericAffinity(ctx, l)
+  else if (l.affinity === 'text' && !r.affinity) r = textAffinity(r)
+  else if (r.affinity === 'text' && !l.affinity) l = textAffinity(l)
+  return [l, r]
+}
+
+type Mode = 'plain' | 'distinct' | 'same'
+
+const TRUE = sql.raw('TRUE')
+const FALSE = sql.raw('FALSE')
+const bool = (b: boolean) => (b ? TRUE : FALSE)
+
+/** SQLite's answer for a number against a text: never equal, the number is smaller. */
+function mixedTruth(op: BaseOp, numLeft: boolean): boolean {
+  if (op === '=') return false
+  if (op === '!=') return true
+  return (op === '<' || op === '<=') === numLeft
+}
+
+const or = (a: Sql | null, b: Sql | null): Sql | null => (a && b ? sql`(${a} OR ${b})` : a ?? b)
+const and = (a: Sql | null, b: Sql | null): Sql => (a && b ? sql`(${a} AND ${b})` : FALSE)
+
+/**
+ * `l op r` with SQLite's semantics. `plain`: NULL if a side is NULL; `distinct` / `same`: IS [NOT]
+ * DISTINCT FROM (op is '!=' / '=').
+ */
+function compareSides(ctx: Ctx, op: BaseOp, l: Side, r: Side, mode: Mode): Sql {
+  const d = ctx.opts.dialect
+  const direct = (cls: Cls): Sql => {
+    const [a, b] = cls === 'n' ? [l.n, r.n] : [l.t, r.t]
+    if (mode === 'same') return d.is(a, b)
+    if (mode === 'distinct') return d.isNot(a, b)
+    return sql`${cls === 't' && op !== '=' && op !== '!=' ? d.binaryOrder(a) : a} ${sql.raw(op === '!=' ? '<>' : op)} ${b}`
+  }
+  const nullCase = (): Sql => {
+    if (mode === 'plain') return sql.raw('NULL')
+    const both = and(l.isNull, r.isNull)
+    return mode === 'same' ? both : sql`NOT ${both}`
+  }
+  if (typeof l.cls === 'string' && typeof r.cls === 'string') {
+    if (l.cls === r.cls) return direct(l.cls)
+    const truth = bool(mixedTruth(op, l.cls === 'n'))
+    const anyNull = or(l.isNull, r.isNull)
+    if (mode !== 'plain') return nullCase()
+    return anyNull ? sql`(CASE WHEN ${anyNull} THEN NULL ELSE ${truth} END)` : truth
+  }
+  const k = (s: Side): Sql => (typeof s.cls !== 'string' ? s.cls : s.isNull ? sql`(CASE WHEN ${s.isNull} THEN NULL ELSE ${sql.raw(`'${s.cls}'`)} END)` : sql.raw(`'${s.cls}'`))
+  const kl = k(l)
+  const kr = k(r)
+  const inner = (cls: Cls): Sql => {
+    const [a, b] = cls === 'n' ? [l.n, r.n] : [l.t, r.t]
+    const o = op === '!=' ? '<>' : op
+    return sql`${cls === 't' && op !== '=' && op !== '!=' ? d.binaryOrder(a) : a} ${sql.raw(o)} ${b}`
+  }
+  const nulls = mode === 'plain' ? sql.raw('NULL') : mode === 'same' ? sql`(${kl} IS NULL AND ${kr} IS NULL)` : sql`NOT (${kl} IS NULL AND ${kr} IS NULL)`
+  return sql`(CASE WHEN ${kl} IS NULL OR ${kr} IS NULL THEN ${nulls} WHEN ${kl} = ${kr} THEN (CASE WHEN ${kl} = 'n' THEN ${inner('n')} ELSE ${inner('t')} END) WHEN ${kl} = 'n' THEN ${bool(mixedTruth(op, true))} ELSE ${bool(mixedTruth(op, false))} END)`
+}
+
+/** `o` as text, as SQLite's LIKE reads it. */
+function likeText(ctx: Ctx, o: Operand): Sql {
+  const s = side(ctx, o)
+  if (o.known && o.type === 'number') return s.text!
+  return s.cls === 'n' ? s.t : s.t
 }
 
 function typedComparison(ctx: Ctx, op: BaseOp, L: Operand, R: Operand): Sql {
@@ -122,14 +211,12 @@ function typedComparison(ctx: Ctx, op: BaseOp, L: Operand, R: Operand): Sql {
     case '!=': return typedEquality(ctx, op === '=', L, R)
     case '~':
     case '!~': {
-      const pattern = R.text !== undefined ? sql.value(likePattern(R.text)) : sql`('%' || ${as(ctx, R, 'text')} || '%')`
-      return d.like(as(ctx, L, 'text'), pattern, op === '!~')
+      const pattern = R.text !== undefined ? sql.value(likePattern(R.text)) : sql`('%' || ${likeText(ctx, R)} || '%')`
+      return d.like(likeText(ctx, L), pattern, op === '!~')
     }
     default: {
-      const u = unify(ctx, L, R)
-      if ('mixed' in u) return mixedOutcome(ctx, op, u, false)
-      const l = u.type === 'text' ? d.binaryOrder(u.l) : u.l
-      return sql`${l} ${sql.raw(op)} ${u.r}`
+      const [l, r] = withAffinity(ctx, L, R)
+      return compareSides(ctx, op, l, r, 'plain')
     }
   }
 }
@@ -137,31 +224,35 @@ function typedComparison(ctx: Ctx, op: BaseOp, L: Operand, R: Operand): Sql {
 function typedEquality(ctx: Ctx, eq: boolean, L: Operand, R: Operand): Sql {
   const d = ctx.opts.dialect
   const op = eq ? '=' : '!='
-  const nullSafe = (l: Sql, r: Sql) => (eq ? d.is(l, r) : d.isNot(l, r))
   if (L.noCoalesce || R.noCoalesce) {
-    const u = unify(ctx, L, R)
-    return 'mixed' in u ? mixedOutcome(ctx, op, u, true) : nullSafe(u.l, u.r)
+    const [l, r] = withAffinity(ctx, L, R)
+    return compareSides(ctx, op, l, r, eq ? 'same' : 'distinct')
   }
   const lEmpty = isEmpty(L)
   const rEmpty = isEmpty(R)
   const blank = sql.raw("''")
-  const textCmp = (l: Sql, r: Sql) => (eq ? sql`${l} = ${r}` : d.isNot(l, r))
-  if (lEmpty && rEmpty) return textCmp(blank, blank)
+  if (lEmpty && rEmpty) return eq ? sql`${blank} = ${blank}` : d.isNot(blank, blank)
   if (isKnownNonEmpty(L) || isKnownNonEmpty(R)) {
-    const u = unify(ctx, lEmpty ? knownOperand('') : L, rEmpty ? knownOperand('') : R)
-    if ('mixed' in u) return mixedOutcome(ctx, op, u, !eq)
-    return eq ? sql`${u.l} = ${u.r}` : d.isNot(u.l, u.r)
+    const [l, r] = withAffinity(ctx, lEmpty ? knownOperand('') : L, rEmpty ? knownOperand('') : R)
+    return compareSides(ctx, op, l, r, eq ? 'plain' : 'distinct')
   }
   const other = lEmpty ? R : rEmpty ? L : null
   if (other) {
-    // A number is never '' (only NULL folds); JSON values fold by their text.
-    if (other.type === 'number') return sql`${other.value} ${sql.raw(eq ? 'IS NULL' : 'IS NOT NULL')}`
-    const x = as(ctx, other, 'text')
-    return eq ? sql`(${x} = '' OR ${x} IS NULL)` : sql`(${d.isNot(x, blank)} AND ${x} IS NOT NULL)`
+    // `x = ''` (x keeps its affinity; '' never looks numeric) OR x IS NULL.
+    const s = side(ctx, other)
+    const isBlank = s.cls === 'n' ? null : s.cls === 't' ? sql`${s.t} = ''` : sql`(${s.cls} = 't' AND ${s.t} = '')`
+    const cond = or(s.isNull, isBlank) ?? FALSE
+    return eq ? sql`(${cond})` : sql`NOT (${cond})`
   }
-  const u = unify(ctx, L, R)
-  if ('mixed' in u) return mixedOutcome(ctx, op, u, !eq)
-  // COALESCE(x, '') folding only means something for text; for numbers / JSON it is "NULL equals NULL".
-  if (u.type !== 'text') return nullSafe(u.l, u.r)
-  return textCmp(sql`COALESCE(${u.l}, '')`, sql`COALESCE(${u.r}, '')`)
+  // COALESCE(L, '') vs COALESCE(R, ''): no affinity, NULL reads as ''.
+  const fold = (s: Side): Side => {
+    if (!s.isNull) return s
+    if (s.cls === 't') return { ...s, t: sql`COALESCE(${s.t}, '')`, isNull: null }
+    const cls = typeof s.cls === 'string' ? sql`(CASE WHEN ${s.isNull} THEN 't' ELSE 'n' END)` : sql`COALESCE(${s.cls}, 't')`
+    return { ...s, cls, t: sql`COALESCE(${s.t}, '')`, isNull: null }
+  }
+  const l = side(ctx, L)
+  const r = side(ctx, R)
+  if (l.cls === 'n' && r.cls === 'n') return eq ? d.is(l.n, r.n) : d.isNot(l.n, r.n)
+  return compareSides(ctx, op, fold(l), fold(r), eq ? 'plain' : 'distinct')
 }

@@ -58,6 +58,8 @@ export interface Operand {
   type?: ValueType
   /** `value` is a stored column: SQLite converts the other operand to its affinity (TEXT / NUMERIC). */
   affinity?: boolean
+  /** `value` is a json_each value: BLOB affinity, so a TEXT column does not turn it into text. */
+  blob?: boolean
 }
 
 export type ValueType = 'text' | 'number' | 'json'

@@ -50,7 +50,7 @@ function arrayOperand(ctx: Ctx, values: unknown[], mod: Modifier | null): Operan
   const je = ctx.nextAlias('j')
   const each = ctx.opts.dialect.jsonEachValue(sql.value(JSON.stringify(values)), je)
   const joins: Join[] = [{ source: each.source, on: sql.raw('1=1') }]
-  return finish(ctx, { joins, multi: true, guards: [], value: each.value, type: 'json' }, mod === 'lower' ? 'lower' : null)
+  return finish(ctx, { joins, multi: true, guards: [], value: each.value, type: 'json', blob: true }, mod === 'lower' ? 'lower' : null)
 }
 
 /** Submitted ids as text values (to join by id). */

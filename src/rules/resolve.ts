@@ -155,7 +155,7 @@ function fieldValue(ctx: Ctx, scope: Scope, field: Field, mod: Modifier | null, 
     const je = ctx.nextAlias('j')
     const joins = [...st.joins, { source: ctx.opts.dialect.jsonEach(col, je), on: sql.raw('1=1') }]
     const value = sql`${ident(ctx, je)}.${sql.raw('value')}`
-    return finish(ctx, { joins, guards, multi: true, value, type: 'text' }, mod === 'each' ? null : mod)
+    return finish(ctx, { joins, guards, multi: true, value, type: 'text', blob: true }, mod === 'each' ? null : mod)
   }
   if (mod === 'length' || mod === 'each') throw new RuleError(`the :${mod} modifier requires a multi-valued field, "${field.name}" is not`)
   // Whole JSON values compare by their extracted primitive, without NULL/'' folding (PocketBase #4068).
@@ -166,7 +166,7 @@ function fieldValue(ctx: Ctx, scope: Scope, field: Field, mod: Modifier | null, 
 export function finish(ctx: Ctx, op: Operand, mod: Modifier | null): Operand {
   if (mod !== 'lower') return op
   const d = ctx.opts.dialect
-  return { ...op, value: d.lower(op.type === 'json' ? d.jsonAs(op.value, 'text') : op.value), type: 'text', affinity: false }
+  return { ...op, value: d.lower(op.type === 'json' ? d.jsonAs(op.value, 'text') : op.value), type: 'text', affinity: false, blob: false }
 }
 
 function checkHidden(ctx: Ctx, collection: Collection, field: Field): void {

@@ -54,9 +54,13 @@ export const postgresDialect: SqlDialect = {
   jsonValue: (expr, path) => sql`NULLIF(basalt_try_jsonb(${expr}::text) #> ${pathParam(path)}, 'null'::jsonb)`,
   jsonAs: (expr, type) =>
     type === 'text'
-      ? sql`(${expr} #>> '{}')`
+      // SQLite's json_extract turns booleans into 1/0.
+      ? sql`(CASE jsonb_typeof(${expr}) WHEN 'boolean' THEN (CASE WHEN (${expr} #>> '{}') = 'true' THEN '1' ELSE '0' END) ELSE ${expr} #>> '{}' END)`
       : sql`(CASE jsonb_typeof(${expr}) WHEN 'number' THEN (${expr} #>> '{}')::double precision WHEN 'boolean' THEN (CASE WHEN (${expr} #>> '{}') = 'true' THEN 1 ELSE 0 END) END)`,
   textToJson: (expr) => sql`to_jsonb(${cast(expr, 'text')})`,
+  jsonClass: (expr) =>
+    sql`(CASE jsonb_typeof(${expr}) WHEN 'number' THEN 'n' WHEN 'boolean' THEN 'n' WHEN 'string' THEN 't' WHEN 'array' THEN 't' WHEN 'object' THEN 't' END)`,
+  textToNumber: (expr) => sql`basalt_try_float8(${expr})`,
   jsonEachValue: (arrayExpr, alias) => ({
     source: sql`jsonb_array_elements(${asArray(arrayExpr)}) AS ${sql.raw(quoteIdentText(alias))}("value")`,
     value: sql`NULLIF(${sql.raw(quoteIdentText(alias))}."value", 'null'::jsonb)`,
@@ -145,6 +149,17 @@ BEGIN
   RETURN value::jsonb;
 EXCEPTION WHEN others THEN
   RETURN NULL;
+END $$;
+
+-- Text SQLite's NUMERIC affinity would turn into a number (else NULL); out-of-range values saturate.
+CREATE OR REPLACE FUNCTION basalt_try_float8(value text) RETURNS double precision
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF value IS NULL OR value !~ '^\\s*[-+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$' THEN RETURN NULL; END IF;
+  RETURN value::double precision;
+EXCEPTION WHEN others THEN
+  IF value ~ '[eE]\\s*-' THEN RETURN 0; END IF;
+  RETURN CASE WHEN btrim(value) LIKE '-%' THEN '-Infinity'::double precision ELSE 'Infinity'::double precision END;
 END $$;
 
 -- SQLite's date/time text forms (YYYY-MM-DD[ T]HH:MM[:SS[.fff]][Z|±HH:MM], 'now') as a UTC timestamp;

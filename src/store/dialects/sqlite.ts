@@ -57,6 +57,8 @@ export const sqliteDialect: SqlDialect = {
   jsonValue: jsonExtract,
   jsonAs: (expr) => expr,
   textToJson: (expr) => expr,
+  jsonClass: (expr) => sql`(CASE typeof(${expr}) WHEN 'integer' THEN 'n' WHEN 'real' THEN 'n' WHEN 'text' THEN 't' END)`,
+  textToNumber: (expr) => sql`(CASE WHEN CAST(${expr} AS NUMERIC) = ${expr} THEN CAST(${expr} AS NUMERIC) END)`,
   jsonEachValue: (arrayExpr, alias) => ({ source: jsonEach(arrayExpr, alias), value: sql`${sql.raw(quoteIdentText(alias))}.${sql.raw('value')}` }),
   binaryOrder: (expr) => expr,
   orderTerm: (expr, desc) => sql`${expr}${sql.raw(desc ? ' DESC' : ' ASC')}`,

@@ -57,6 +57,10 @@ export interface SqlDialect {
   jsonAs(jsonExpr: Sql, type: ScalarType): Sql
   /** A text expression as a JSON string value comparable with a `jsonValue`. */
   textToJson(expr: Sql): Sql
+  /** 'n' (number, boolean), 't' (string, array, object) or NULL: how SQLite compares a `jsonValue`. */
+  jsonClass(jsonExpr: Sql): Sql
+  /** The number a text would become under SQLite's NUMERIC affinity; NULL when it does not look numeric. */
+  textToNumber(textExpr: Sql): Sql
   /** Like `jsonEach`, but `value` keeps the JSON type of each element (a `jsonValue`). */
   jsonEachValue(arrayExpr: Sql, alias: string): { source: Sql; value: Sql }
   /** Text comparison in byte order (SQLite's BINARY collation), whatever the database collation is. */
