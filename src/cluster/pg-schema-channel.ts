@@ -69,7 +69,11 @@ export class PgSchemaChannel implements SchemaChannel {
   private async connect(): Promise<void> {
     this.timer = null
     if (this.closed) return
-    const client = new pg.Client({ connectionString: this.opts.connectionString, connectionTimeoutMillis: 5000, keepAlive: true })
+    const client = new pg.Client({
+      connectionString: this.opts.connectionString, connectionTimeoutMillis: 5000, keepAlive: true,
+      // Visible in pg_stat_activity, so an operator (or a test) can tell the listener apart.
+      application_name: `basalt-schema-${this.opts.nodeId}`.slice(0, 63),
+    })
     // An idle client's socket error is emitted, not thrown: without a listener it would crash the process.
     client.on('error', this.onError)
     client.on('end', () => {
