@@ -15,7 +15,7 @@ export interface ClusterOptions {
   /**
    * Namespaces the Redis channels (`basalt:<prefix>:…`). Every node of one cluster must use the same
    * prefix and clusters sharing a Redis must not: events carry full records (hidden fields too).
-   * Defaults to `config.redisPrefix` if the config has one, else 'default'.
+   * Defaults to `config.redisPrefix` (BASALT_REDIS_PREFIX, default 'default').
    */
   prefix?: string
   /** Random per process by default; must never be reused by another live or later process. */
@@ -28,7 +28,7 @@ export interface ClusterOptions {
   readyTimeoutMs?: number
 }
 
-/** The Redis prefix in effect: explicit option, then a config field if one exists, then 'default'. */
+/** The Redis prefix in effect: the explicit option, else the config's. */
 export function clusterPrefix(config: Config, opts: ClusterOptions = {}): string {
   return opts.prefix ?? config.redisPrefix
 }
