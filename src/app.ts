@@ -17,11 +17,14 @@ import { SettingsMailer } from './mail/mailer.ts'
 import { RealtimeHub, type Broker } from './realtime/index.ts'
 import { RedisBroker } from './realtime/brokers/redis.ts'
 import { openBroker, openSchemaChannel, SchemaSync, type ClusterOptions } from './cluster/index.ts'
+import { authLoader, RealtimeForwarder } from './cluster/realtime-forward.ts'
 import type { Collection } from './core/collections/types.ts'
 import { SqliteStore } from './store/sqlite-store.ts'
 import { PostgresStore } from './store/postgres-store.ts'
 import { migrateSystemTables } from './store/migrations.ts'
 import type { Store } from './store/types.ts'
+import { RateLimiter } from './ratelimit/limiter.ts'
+import { openRateLimitStore } from './ratelimit/open.ts'
 
 export interface App {
   config: Config
@@ -38,6 +41,10 @@ export interface App {
   mailer: SettingsMailer
   broker: Broker
   hub: RealtimeHub
+  /** Relays realtime requests for clients held by other nodes (Redis only; null = single node). */
+  realtimeForward: RealtimeForwarder | null
+  /** Rate limits and the auth brute-force guard (src/ratelimit; Redis-backed when REDIS_URL is set). */
+  limiter: RateLimiter
   /** Random per process: tags this node's messages on the cluster channels. */
   nodeId: string
   truncate(collection: string): Promise<void>
@@ -78,6 +85,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
     onCommitted: (events) => { for (const e of events) broker.publish(e).catch(() => {}) },
   })
   const auth = new AuthService({ store, collections, records, clock })
+  const limiter = new RateLimiter(openRateLimitStore(config, clock), config.authFailureLimits)
   const sessions = new SessionService({ store, collections, clock })
   const hub = new RealtimeHub({ authorize: recordAuthorizer(records, collections) })
   const unsubscribe = broker.subscribe((e) => {
@@ -99,6 +107,12 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
     // A deleted collection's uploads go with it (the node that deleted it does this, once).
     if (before && !after) files.deletePrefix(`${before.id}/`).catch(() => {})
   })
+  // Realtime requests (subscriptions, @oauth2) for a client whose stream is on another node go to
+  // that node over Redis. Created before schemaSync.start() waits for the broker, so its channels are live then.
+  const realtimeForward = broker instanceof RedisBroker ? new RealtimeForwarder({
+    channel: broker, hub, loadAuth: authLoader(store, collections),
+    onError: config.logLevel === 'silent' ? () => {} : undefined,
+  }) : null
   // Other nodes' schema changes: reload on their signal, on channel gaps and periodically.
   const schemaChannel = openSchemaChannel(config, broker, nodeId)
   const schemaSync = schemaChannel ? new SchemaSync({
@@ -109,15 +123,17 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   await schemaSync?.start(opts.cluster?.readyTimeoutMs)
 
   return {
-    config, clock, store, collections, records, auth, sessions, roles, files, settings, mailer, broker, hub, nodeId,
+    config, clock, store, collections, records, auth, sessions, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId,
     truncate: (name) => records.truncate(collections.get(name)),
     async close() {
       offGap()
+      realtimeForward?.close()
       await schemaSync?.close()
       unsubscribe()
       hub.closeAll()
       roles.stop()
       await broker.close()
+      await limiter.close()
       await store.close()
     },
   }

@@ -14,6 +14,12 @@ export const realtimeRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app 
 
   f.post('/api/realtime', async (req, reply) => {
     const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>
+    // Behind a per-request load balancer the stream may live on another node: relay to its owner
+    // (Redis clusters only), which applies the same checks; the client's own IP travels along.
+    if (app.realtimeForward && typeof body.clientId === 'string' && !app.hub.get(body.clientId)) {
+      await app.realtimeForward.setSubscriptions(body.clientId, body.subscriptions ?? [], req.auth, req.ip)
+      return reply.status(204).send()
+    }
     app.hub.setSubscriptions(body.clientId, body.subscriptions ?? [], req.auth, req.ip)
     return reply.status(204).send()
   })
