@@ -1,5 +1,7 @@
 // Configuration: defaults <- environment <- CLI flags, validated once at startup.
 import path from 'node:path'
+import { DEFAULT_BRUTE_FORCE, type BruteForceLimits } from './ratelimit/brute-force.ts'
+import { parseProxyList } from './http/client-ip.ts'
 
 export interface Config {
   /** Host and port to listen on. */
@@ -15,6 +17,8 @@ export interface Config {
   sqliteSynchronous: 'NORMAL' | 'FULL'
   /** Log level for the HTTP server (pino levels) or 'silent'. */
   logLevel: string
+  /** Log one line per request (off by default: it costs 10–20% CPU on hot paths). */
+  logRequests: boolean
   /** How long shutdown waits for in-flight requests before closing connections. */
   shutdownGraceMs: number
   /** PostgreSQL connection string; unset = embedded SQLite in dataDir. */
@@ -25,6 +29,16 @@ export interface Config {
   redisUrl: string | null
   /** Namespaces this cluster's Redis channels; clusters sharing one Redis need different prefixes. */
   redisPrefix: string
+  /**
+   * Proxies allowed to set the client IP headers named in settings `trustedProxy.headers` (IPs/CIDRs,
+   * `BASALT_TRUSTED_PROXIES`). null = loopback only. Headers from any other peer are ignored.
+   */
+  trustedProxies: string[] | null
+  /**
+   * Brute-force guard on auth endpoints (src/ratelimit/brute-force.ts): failed attempts per identity and
+   * per client IP within `windowSeconds`; 0 turns a limit off. `BASALT_AUTH_FAILURE_LIMITS=10,50,300`.
+   */
+  authFailureLimits: BruteForceLimits
 }
 
 export const DEFAULTS: Config = {
@@ -35,11 +49,14 @@ export const DEFAULTS: Config = {
   multipartBodyLimit: 32 * 1024 * 1024,
   sqliteSynchronous: 'NORMAL',
   logLevel: 'info',
+  logRequests: false,
   shutdownGraceMs: 10_000,
   databaseUrl: null,
   pgPoolSize: 10,
   redisUrl: null,
   redisPrefix: 'default',
+  trustedProxies: null,
+  authFailureLimits: DEFAULT_BRUTE_FORCE,
 }
 
 export class ConfigError extends Error {}
@@ -68,6 +85,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
     out.sqliteSynchronous = v
   }
   if (env.BASALT_LOG_LEVEL) out.logLevel = env.BASALT_LOG_LEVEL
+  if (env.BASALT_LOG_REQUESTS) out.logRequests = env.BASALT_LOG_REQUESTS === 'true' || env.BASALT_LOG_REQUESTS === '1'
   if (env.DATABASE_URL) {
     if (!/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) throw new ConfigError('DATABASE_URL must be a postgres:// URL')
     out.databaseUrl = env.DATABASE_URL
@@ -81,7 +99,24 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
     if (!/^rediss?:\/\//.test(env.REDIS_URL)) throw new ConfigError('REDIS_URL must be a redis:// URL')
     out.redisUrl = env.REDIS_URL
   }
+  if (env.BASALT_TRUSTED_PROXIES !== undefined) out.trustedProxies = trustedProxies(env.BASALT_TRUSTED_PROXIES)
+  if (env.BASALT_AUTH_FAILURE_LIMITS) out.authFailureLimits = authFailureLimits(env.BASALT_AUTH_FAILURE_LIMITS)
   return out
+}
+
+function trustedProxies(raw: string): string[] {
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean)
+  try { parseProxyList(list) } catch (err) { throw new ConfigError(`BASALT_TRUSTED_PROXIES: ${(err as Error).message}`) }
+  return list
+}
+
+/** `PER_IDENTITY,PER_IP,WINDOW_SECONDS` (e.g. `10,50,300`), or `off`. */
+function authFailureLimits(raw: string): BruteForceLimits {
+  if (raw.trim() === 'off') return { perIdentity: 0, perIp: 0, windowSeconds: 0 }
+  const parts = raw.split(',').map((s) => s.trim())
+  if (parts.length !== 3 || !parts.every((p) => /^\d+$/.test(p))) throw new ConfigError(`BASALT_AUTH_FAILURE_LIMITS must be PER_IDENTITY,PER_IP,WINDOW_SECONDS or off, got ${JSON.stringify(raw)}`)
+  const [perIdentity, perIp, windowSeconds] = parts.map(Number)
+  return { perIdentity, perIp, windowSeconds }
 }
 
 export function resolveConfig(...layers: Partial<Config>[]): Config {

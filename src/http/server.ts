@@ -4,6 +4,8 @@ import multipart from '@fastify/multipart'
 import type { App } from '../app.ts'
 import { registerBodyParsers } from './body.ts'
 import { authContext } from './context.ts'
+import { rateLimiting } from './rate-limit.ts'
+import { impersonateRoutes } from './routes/impersonate.ts'
 import { frameworkErrorHandler, registerErrorHandler } from './error-handler.ts'
 import { recordRoutes } from './routes/records.ts'
 import { authRoutes } from './routes/auth.ts'
@@ -38,6 +40,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     bodyLimit: cfg.multipartBodyLimit,
     routerOptions: { maxParamLength: 5000, querystringParser: parseQueryString },
     return503OnClosing: true,
+    disableRequestLogging: !cfg.logRequests,
     forceCloseConnections: 'idle',
     frameworkErrors: frameworkErrorHandler,
     // The SDK sends raw tokens; nothing here needs Fastify's own body-schema coercion.
@@ -63,7 +66,9 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     }
   })
   await f.register(authContext, { app })
-  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes]) {
+  // After authContext: superusers bypass the general limits and audiences need `req.auth`.
+  await f.register(rateLimiting, { app })
+  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes, impersonateRoutes]) {
     await f.register(routes, { app })
   }
   return f
