@@ -68,8 +68,8 @@ describe('realtime through a round-robin proxy in front of 3 nodes', () => {
     try {
       await pb.collection('posts').subscribe('*', (e) => { events.push(e) })
       // The stream and its subscription POST were served by different nodes.
-      const get = proxy.log.findLast((r) => r.method === 'GET' && r.path.startsWith('/api/realtime'))!
-      const postReq = proxy.log.findLast((r) => r.method === 'POST' && r.path.startsWith('/api/realtime'))!
+      const last = (method: string) => [...proxy.log].reverse().find((r) => r.method === method && r.path.startsWith('/api/realtime'))!
+      const [get, postReq] = [last('GET'), last('POST')]
       expect(postReq.upstream).not.toBe(get.upstream)
       // Write through each node directly and through the proxy.
       for (const base of [...cl.nodes.map((n) => n.url), proxy.url]) {
