@@ -1,4 +1,5 @@
-// Realtime scenario: N raw-HTTP SSE subscribers on posts/*, then sequential creates; measures delivery latency.
+// Realtime scenario: N raw-HTTP SSE subscribers on posts/* (spread round-robin over the target's nodes), then
+// sequential creates through node 0; measures delivery latency to every subscriber.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { api, mapLimit } from './lib/http.ts';
@@ -7,7 +8,7 @@ import type { Target } from './lib/targets.ts';
 
 export interface RealtimeConfig { subscribers: number; creates: number; gapMs: number; eventTimeoutMs: number }
 export interface RealtimeStats {
-  subscribers: number; connected: number; subscribed: number; creates: number;
+  subscribers: number; connected: number; subscribed: number; creates: number; nodes: number;
   expected: number; delivered: number; p50: number; p99: number; max: number;
   createP50: number; connectMs: number; errors: string[];
 }
@@ -60,8 +61,11 @@ function connect(url: string, onEvent: (ev: string, id: string, data: string, at
   });
 }
 
-/** `whileConnected` runs once all subscribers are subscribed (e.g. to sample server RSS). */
-export async function runRealtime(t: Target, cfg: RealtimeConfig, whileConnected?: () => void): Promise<RealtimeStats> {
+/**
+ * `whileConnected` runs once all subscribers are subscribed (e.g. to sample server RSS). Subscriber i streams
+ * from and subscribes through `urls[i % urls.length]`; creates go through `t.url`.
+ */
+export async function runRealtime(t: Target, cfg: RealtimeConfig, whileConnected?: () => void, urls = t.urls): Promise<RealtimeStats> {
   const errors: string[] = [];
   const sent = new Map<string, number>();          // title → t0
   const received = new Map<string, number>();      // title → deliveries so far
@@ -85,14 +89,14 @@ export async function runRealtime(t: Target, cfg: RealtimeConfig, whileConnected
 
   const c0 = performance.now();
   const settled = await mapLimit(Array.from({ length: cfg.subscribers }), 50, async (_, i) => {
-    try { return await connect(t.url, onEvent(i)); } catch (e) { errors.push(`connect: ${(e as Error).message}`); return null; }
+    try { return await connect(urls[i % urls.length], onEvent(i)); } catch (e) { errors.push(`connect: ${(e as Error).message}`); return null; }
   });
   const subs = settled.filter((s): s is Sub => s !== null && !!s.clientId);
   let subscribed = 0;
   await mapLimit(settled, 50, async (s, i) => {
     if (!s?.clientId) return;
     const token = ownerOf(i).token;
-    const r = await api(t.url, 'POST', '/api/realtime', { clientId: s.clientId, subscriptions: ['posts/*'] }, token);
+    const r = await api(urls[i % urls.length], 'POST', '/api/realtime', { clientId: s.clientId, subscriptions: ['posts/*'] }, token);
     if (r.status === 204 || r.status === 200) subscribed++;
     else if (errors.length < 20) errors.push(`subscribe → ${r.status} ${r.text.slice(0, 120)}`);
   });
@@ -136,7 +140,7 @@ export async function runRealtime(t: Target, cfg: RealtimeConfig, whileConnected
   latencies.sort((a, b) => a - b);
   createLat.sort((a, b) => a - b);
   return {
-    subscribers: cfg.subscribers, connected: subs.length, subscribed, creates: cfg.creates,
+    subscribers: cfg.subscribers, connected: subs.length, subscribed, creates: cfg.creates, nodes: urls.length,
     expected: subscribed * cfg.creates, delivered: latencies.length,
     p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN,
     createP50: percentile(createLat, 50), connectMs, errors,

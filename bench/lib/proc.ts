@@ -5,6 +5,14 @@ import { openSync, readFileSync, readdirSync, closeSync, rmSync } from 'node:fs'
 
 const children = new Set<ChildProcess>();
 const tempDirs = new Set<string>();
+const exitCleanups = new Set<() => void>();
+
+/** Run `fn` (synchronously) if the bench exits before the returned unregister function is called. */
+export function registerExitCleanup(fn: () => void): () => void {
+  installHooks();
+  exitCleanups.add(fn);
+  return () => { exitCleanups.delete(fn); };
+}
 
 /** Remove `dir` when the bench exits (also on Ctrl-C), unless BENCH_KEEP=1. */
 export function registerTempDir(dir: string): void {
@@ -28,6 +36,8 @@ export function killAll(): void {
   for (const c of children) killGroup(c, 'SIGKILL');
   children.clear();
   for (const d of tempDirs) removeTempDir(d);
+  for (const fn of exitCleanups) { try { fn(); } catch { /* best effort */ } }
+  exitCleanups.clear();
 }
 
 function installHooks(): void {
@@ -58,9 +68,9 @@ export function spawnServer(args: string[], opts: { cwd: string; logFile: string
 }
 
 /** Run a short command to completion (e.g. `superuser upsert`); rejects on non-zero exit. */
-export function runOnce(args: string[], cwd: string, timeoutMs = 60_000): Promise<string> {
+export function runOnce(args: string[], cwd: string, timeoutMs = 60_000, env?: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { cwd, timeout: timeoutMs }, (err, stdout, stderr) => {
+    execFile(process.execPath, args, { cwd, timeout: timeoutMs, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${args.join(' ')} failed: ${err.message}\n${stdout}\n${stderr}`));
       else resolve(stdout + stderr);
     });

@@ -6,6 +6,7 @@ export const list: Scenario = {
   name: 'list',
   description: 'GET /api/collections/posts/records?page=1&perPage=50&sort=-created (user token, rule-filtered, with totals)',
   minRatio: 0.6,
+  pgMinRatio: 0.5,
   build(t) {
     const next = rotate(t.users);
     const path = '/api/collections/posts/records?page=1&perPage=50&sort=-created';

@@ -7,6 +7,8 @@ export interface Scenario {
   description: string;
   /** Minimum Basalt/baseline throughput ratio (undefined = informational). */
   minRatio?: number;
+  /** Minimum Basalt-on-PostgreSQL (1 node) / Basalt-on-SQLite throughput ratio (undefined = informational). */
+  pgMinRatio?: number;
   build(t: Target): Omit<Options, 'duration' | 'connections'>;
 }
 

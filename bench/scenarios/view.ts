@@ -7,6 +7,7 @@ export const view: Scenario = {
   name: 'view',
   description: 'GET /api/collections/posts/records/:id (user token, random visible post)',
   minRatio: 0.6,
+  pgMinRatio: 0.5,
   build(t) {
     const perUser = t.users.map((u) => ({ token: u.token, ids: visibleIds(t.posts, u.id) }));
     const next = rotate(perUser);
