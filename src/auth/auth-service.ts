@@ -12,6 +12,7 @@ import type { AuthInfo, RequestInfo } from '../rules/request-info.ts'
 import { burnVerification, verifyPassword } from './passwords.ts'
 import { peekClaims, signToken, verifyToken, type TokenType } from './tokens.ts'
 import { MfaService, mfaIdOf, type AuthMethod } from './mfa.ts'
+import { oauth2AuthMethods } from './oauth2/auth-methods.ts'
 
 export interface AuthResponse { token: string; record: unknown; meta?: unknown }
 
@@ -102,16 +103,18 @@ export class AuthService {
     return { token: token ?? await this.issueAuthToken(c, record), record: exported }
   }
 
-  authMethods(c: Collection): Record<string, unknown> {
+  /** Async: OAuth2 providers may need discovery (cached) to build their authURL. */
+  async authMethods(c: Collection): Promise<Record<string, unknown>> {
     const a = c.auth!
+    const oauth2 = await oauth2AuthMethods(c)
     return {
       password: { enabled: a.passwordAuth.enabled, identityFields: a.passwordAuth.identityFields },
-      oauth2: { enabled: false, providers: [] },
+      oauth2,
       mfa: { enabled: a.mfa.enabled, duration: a.mfa.enabled ? a.mfa.duration : 0 },
       otp: { enabled: a.otp.enabled, duration: a.otp.enabled ? a.otp.duration : 0 },
       usernamePassword: a.passwordAuth.enabled && a.passwordAuth.identityFields.includes('username'),
       emailPassword: a.passwordAuth.enabled && a.passwordAuth.identityFields.includes('email'),
-      authProviders: null,
+      authProviders: oauth2.enabled ? oauth2.providers : null,
     }
   }
 

@@ -49,6 +49,7 @@ export function mergeAuthOptions(current: AuthOptions, input: Record<string, unk
         merged.secret = typeof secret === 'string' && secret.length >= 30 ? secret : (next[key] as { secret: string }).secret
         merged.duration = Number(merged.duration) || (next[key] as { duration: number }).duration
       }
+      if (key === 'oauth2') merged.providers = mergeProviderSecrets((next[key] as AuthOptions['oauth2']).providers, merged.providers)
       next[key] = merged
     }
   }
@@ -69,4 +70,22 @@ export function mergeCookieSessions(current: Partial<CookieSessionOptions> | und
     if (typeof v === 'number' && Number.isInteger(v) && v >= 60 && v <= MAX_SESSION_SECONDS) out[k] = v
   }
   return out
+}
+
+/**
+ * Clients read providers with `clientSecret: ""` (never serialized), so a read-modify-write must not
+ * wipe them: an entry without a new secret keeps the stored secret of the provider with that name.
+ */
+function mergeProviderSecrets(current: unknown[], input: unknown): unknown[] {
+  if (!Array.isArray(input)) return current
+  const secrets = new Map<string, string>()
+  for (const p of current) {
+    const r = p as { name?: unknown; clientSecret?: unknown }
+    if (r && typeof r.name === 'string' && typeof r.clientSecret === 'string') secrets.set(r.name, r.clientSecret)
+  }
+  return input.filter((p) => p && typeof p === 'object' && !Array.isArray(p)).map((p) => {
+    const r = { ...(p as Record<string, unknown>) }
+    if (typeof r.clientSecret !== 'string' || r.clientSecret === '') r.clientSecret = secrets.get(String(r.name)) ?? ''
+    return r
+  })
 }

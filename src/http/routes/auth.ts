@@ -22,7 +22,7 @@ export const authRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) =
 
   f.get(`${base}/auth-methods`, async (req) => {
     const c = app.auth.authCollection((req.params as Params).collection)
-    return pick(req.query as Query, app.auth.authMethods(c))
+    return pick(req.query as Query, await app.auth.authMethods(c))
   })
 
   f.post(`${base}/auth-with-password`, async (req) => {
