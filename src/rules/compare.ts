@@ -204,7 +204,25 @@ function likeText(ctx: Ctx, o: Operand): Sql {
   return s.cls === 'n' ? s.t : s.t
 }
 
+/**
+ * JSON values are read several times by the class-aware comparison: compute them once in a one-row
+ * derived table (correlated like the expression itself) instead of repeating the extraction.
+ */
 function typedComparison(ctx: Ctx, op: BaseOp, L: Operand, R: Operand): Sql {
+  const hoist = (o: Operand) => o.type === 'json' && !o.known
+  if (!hoist(L) && !hoist(R)) return typedComparisonOf(ctx, op, L, R)
+  const cols: Sql[] = []
+  const ref = (o: Operand, name: string): Operand => {
+    if (!hoist(o)) return o
+    cols.push(sql`${o.value} AS ${sql.raw(`"${name}"`)}`)
+    return { ...o, value: sql.raw(`"__v"."${name}"`) }
+  }
+  const l = ref(L, 'l')
+  const r = ref(R, 'r')
+  return sql`(SELECT ${typedComparisonOf(ctx, op, l, r)} FROM (SELECT ${sql.join(cols)}) AS "__v")`
+}
+
+function typedComparisonOf(ctx: Ctx, op: BaseOp, L: Operand, R: Operand): Sql {
   const d = ctx.opts.dialect
   switch (op) {
     case '=':

@@ -199,3 +199,13 @@ describe('error messages name no database driver', () => {
     expect(messages).toBeGreaterThan(0)
   })
 })
+
+describe('validateRule per dialect', () => {
+  const { schema, byName } = buildSchema()
+  it('reports what the given engine cannot spell', () => {
+    const rule = `strftime('%Y', created, 'localtime') = '2024'`
+    expect(validateRule(rule, schema, byName.posts)).toBeNull()
+    expect(validateRule(rule, schema, byName.posts, postgresDialect)).toMatch(/not supported on this database/)
+    expect(validateRule(`strftime('%Y-%m', created, '+1 month') = '2024-06'`, schema, byName.posts, postgresDialect)).toBeNull()
+  })
+})

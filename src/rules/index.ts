@@ -9,8 +9,13 @@
 //   tag a and a tag b" (PocketBase shares one join there and never matches; a known complaint).
 // - `@collection.x[:alias]` is joined once per alias within an && chain: items sharing an alias are
 //   compiled into one EXISTS over that collection, so they constrain the same row, as in PocketBase.
+// - One language, two engines: comparisons follow SQLite's rules (column affinity, NULL < numbers <
+//   text, JSON values typed by json_extract). On PostgreSQL (dialect.strictTypes) compare.ts spells
+//   the same semantics with explicit casts and class checks; src/rules/engines-agree.test.ts holds both
+//   engines to the same answers.
 import type { Collection, SchemaLookup } from '../core/collections/types.ts'
 import { sqliteDialect } from '../store/dialects/sqlite.ts'
+import type { SqlDialect } from '../store/dialects/types.ts'
 import { sql, type Sql } from '../store/sql.ts'
 import { compileExpr, makeContext } from './compile.ts'
 import { RuleError } from './errors.ts'
@@ -37,12 +42,13 @@ export function compileFilter(expr: string, opts: CompileOptions): Sql {
 
 /**
  * Checks a rule when a collection is saved: null if it compiles against an empty guest request,
- * else the error message. `""` (public) is valid.
+ * else the error message. `""` (public) is valid. Pass the store's dialect: a few spellings (strftime()
+ * modifiers) exist on one engine only.
  */
-export function validateRule(expr: string, schema: SchemaLookup, collection: Collection): string | null {
+export function validateRule(expr: string, schema: SchemaLookup, collection: Collection, dialect: SqlDialect = sqliteDialect): string | null {
   if (expr.trim() === '') return null
   try {
-    compileFilter(expr, { schema, collection, alias: 'r', request: guestRequest(), restricted: false, dialect: sqliteDialect })
+    compileFilter(expr, { schema, collection, alias: 'r', request: guestRequest(), restricted: false, dialect })
     return null
   } catch (e) {
     if (e instanceof RuleError) return e.message
