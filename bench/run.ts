@@ -57,7 +57,7 @@ async function startTarget(name: TargetName, pgs?: PgShared): Promise<Live> {
   }
   try {
     log(`starting ${LABELS[name]}…`);
-    const t = name === 'baseline' ? await startBaseline() : await startBasalt(name, pgs);
+    const t = name === 'baseline' ? await startBaseline() : await startBasalt(name, name === 'sqlite' ? undefined : pgs);
     result.seedMs = t.seedMs;
     result.memAfterSeed = t.servers.map((s) => memoryMb(s.pid));
     return { result, t };

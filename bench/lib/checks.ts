@@ -52,5 +52,7 @@ export async function sanityCheck(t: Target, url = t.url): Promise<string[]> {
   const c = await api(url, 'POST', '/api/collections/posts/records', body, u0.token);
   if (c.status !== 200 || c.json?.owner !== u0.id || typeof c.json?.id !== 'string') fail('create', `user create → ${c.status} ${c.text}`);
   else if (!/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z$/.test(c.json.created)) fail('create', `created format ${c.json.created}`);
+  // The post now exists: later checks (another node / leg on the same PostgreSQL database) must expect it.
+  if (c.status === 200 && typeof c.json?.id === 'string') t.posts.push({ ...body, id: c.json.id });
   return problems;
 }

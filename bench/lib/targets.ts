@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, registerTempDir, removeTempDir, runOnce, spawnServer, stopServer, tailLog, waitHealthy, type Server } from './proc.ts';
-import { apiOk, mapLimit } from './http.ts';
+import { api, apiOk, mapLimit } from './http.ts';
 import {
   makePosts, makeUsers, SUPERUSER_EMAIL, SUPERUSER_PASSWORD, USER_PASSWORD, type SeedPost, type SeedUser,
 } from './data.ts';
@@ -136,6 +136,10 @@ async function seedBasalt(name: TargetName, url: string): Promise<{ users: SeedU
   const su = await apiOk<{ token: string }>(url, 'POST', '/api/collections/_superusers/auth-with-password',
     { identity: SUPERUSER_EMAIL, password: SUPERUSER_PASSWORD });
   await apiOk(url, 'POST', '/api/collections', postsCollection(), su.token);
+  // One client IP sends every request: PocketBase-style per-IP rate limits (if enabled by default) would
+  // answer 429 within seconds. The baseline has none; turn them off like PocketBase's default settings.
+  const rl = await api(url, 'PATCH', '/api/settings', { rateLimits: { enabled: false } }, su.token);
+  if (rl.status !== 200) log(`${name}: could not disable rate limits (PATCH /api/settings → ${rl.status} ${rl.text.slice(0, 200)})`);
   const t0 = Date.now();
   const seedUsers = makeUsers();
   const created = await mapLimit(seedUsers, 5, (u) => apiOk<{ id: string }>(url, 'POST', '/api/collections/users/records',
@@ -200,7 +204,8 @@ export async function startBasalt(name: Exclude<TargetName, 'baseline'>, pgs?: P
     const t: Target = {
       name, url, urls: nodes.map((n) => n.server.url), servers: nodes.map((n) => n.server), dirs: nodes.map((n) => n.dir),
       pgDb: pgs?.db.name, users: benchUsers,
-      posts: seed.posts.map((p) => ({ ...p })), seedMs: seeded ? seed.seedMs : NaN,
+      // Shared with the other PG leg on purpose: posts created by sanity checks are seen by both.
+      posts: seed.posts, seedMs: seeded ? seed.seedMs : NaN,
       stop: stopAll,
     };
     if (name === 'pg-2') {
