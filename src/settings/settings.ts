@@ -34,12 +34,15 @@ export function defaultSettings(env: NodeJS.ProcessEnv = {}): Settings {
       localName: '',
     },
     batch: { enabled: false, maxRequests: 50, timeout: 3, maxBodySize: 0 },
-    // Unlike PocketBase, limits ship enabled: brute-force protection on by default.
+    // Unlike PocketBase, limits ship enabled (per client IP; superusers and excludedIPs bypass). They cap
+    // cost, not guessing — wrong passwords are stopped by the separate brute-force guard (src/ratelimit) —
+    // so they are generous enough for a NAT of real users: `*:auth` ≈ 5 password hashes/s per IP.
     rateLimits: {
       enabled: true,
       rules: [
-        { label: '*:auth', audience: '', maxRequests: 20, duration: 60 },
+        { label: '*:auth', audience: '', maxRequests: 300, duration: 60 },
         { label: '*:create', audience: '', maxRequests: 200, duration: 5 },
+        { label: '/api/batch', audience: '', maxRequests: 20, duration: 1 },
         { label: '/api/', audience: '', maxRequests: 3000, duration: 10 },
       ],
       excludedIPs: [],

@@ -45,6 +45,7 @@ export async function migrateSystemTables(tx: Executor, dialect: SqlDialect): Pr
   )`)
   await migrateAuthFactorTables(tx)
   await migrateSessionTables(tx)
+  await migrateAuditTable(tx)
   const version = JSON.stringify(SCHEMA_VERSION)
   const row = await tx.get<{ value: string }>(sql`SELECT "value" FROM "_params" WHERE "id" = 'schema_version'`)
   if (!row) await tx.run(sql`INSERT INTO "_params" ("id", "value") VALUES ('schema_version', ${version})`)
@@ -122,4 +123,22 @@ async function migrateSessionTables(tx: Executor): Promise<void> {
     "updated" TEXT DEFAULT '' NOT NULL
   )`)
   await tx.exec(`CREATE INDEX IF NOT EXISTS "_sessions_family_idx" ON "_sessions" ("familyRef")`)
+}
+
+/**
+ * Security audit trail (src/auth/audit.ts): privileged actions such as impersonation. Insert-only and not a
+ * collection, so no record API (nor the impersonated session) can read or rewrite it. Additive, idempotent.
+ */
+async function migrateAuditTable(tx: Executor): Promise<void> {
+  await tx.exec(`CREATE TABLE IF NOT EXISTS "_audit" (
+    "id" TEXT PRIMARY KEY NOT NULL,
+    "created" TEXT DEFAULT '' NOT NULL,
+    "action" TEXT NOT NULL,
+    "actorCollection" TEXT DEFAULT '' NOT NULL,
+    "actorId" TEXT DEFAULT '' NOT NULL,
+    "targetCollection" TEXT DEFAULT '' NOT NULL,
+    "targetId" TEXT DEFAULT '' NOT NULL,
+    "ip" TEXT DEFAULT '' NOT NULL
+  )`)
+  await tx.exec(`CREATE INDEX IF NOT EXISTS "_audit_created_idx" ON "_audit" ("created")`)
 }

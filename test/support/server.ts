@@ -6,6 +6,7 @@ import PocketBase from 'pocketbase'
 import { EventSource } from 'eventsource'
 import { createApp, type App } from '../../src/app.ts'
 import { resolveConfig, type Config } from '../../src/config.ts'
+import { DEFAULT_BRUTE_FORCE } from '../../src/ratelimit/brute-force.ts'
 import { buildServer } from '../../src/http/server.ts'
 import { SUPERUSERS_NAME } from '../../src/core/collections/types.ts'
 import { guestRequest } from '../../src/rules/request-info.ts'
@@ -49,7 +50,11 @@ async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<
 export async function startServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'basalt-test-'))
   const database = TEST_STORE === 'postgres' ? await createTestDatabase() : null
-  const app = await createApp(resolveConfig({ dataDir: dir, logLevel: 'silent', port: 0, databaseUrl: database?.url ?? null }, overrides))
+  // Hostile-input suites send ~70 deliberate auth failures from 127.0.0.1 within seconds, so the per-IP
+  // brute-force budget is raised here; the per-identity limit stays at its default. test/api/rate-limit.test.ts
+  // passes the real defaults explicitly.
+  const authFailureLimits = { ...DEFAULT_BRUTE_FORCE, perIp: 10_000 }
+  const app = await createApp(resolveConfig({ dataDir: dir, logLevel: 'silent', port: 0, databaseUrl: database?.url ?? null, authFailureLimits }, overrides))
   const c = app.collections.get(SUPERUSERS_NAME)
   const asRoot = guestRequest({ auth: { collection: c, record: { id: 'test' } } })
   await app.records.create(c, { body: { email: SUPERUSER.email, password: SUPERUSER.password, passwordConfirm: SUPERUSER.password }, files: new Map() }, {}, asRoot)
