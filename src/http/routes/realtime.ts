@@ -9,7 +9,7 @@ export const realtimeRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app 
     // CORS and security headers are not added by hooks to a hijacked reply.
     reply.raw.setHeader('Access-Control-Allow-Origin', '*')
     reply.raw.setHeader('X-Content-Type-Options', 'nosniff')
-    openSseStream(req.raw, reply.raw, app.hub, req.ip)
+    openSseStream(req.raw, reply.raw, app.hub, req.clientIp)
   })
 
   f.post('/api/realtime', async (req, reply) => {
@@ -17,10 +17,10 @@ export const realtimeRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app 
     // Behind a per-request load balancer the stream may live on another node: relay to its owner
     // (Redis clusters only), which applies the same checks; the client's own IP travels along.
     if (app.realtimeForward && typeof body.clientId === 'string' && !app.hub.get(body.clientId)) {
-      await app.realtimeForward.setSubscriptions(body.clientId, body.subscriptions ?? [], req.auth, req.ip)
+      await app.realtimeForward.setSubscriptions(body.clientId, body.subscriptions ?? [], req.auth, req.clientIp)
       return reply.status(204).send()
     }
-    app.hub.setSubscriptions(body.clientId, body.subscriptions ?? [], req.auth, req.ip)
+    app.hub.setSubscriptions(body.clientId, body.subscriptions ?? [], req.auth, req.clientIp)
     return reply.status(204).send()
   })
 }
