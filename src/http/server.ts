@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health.ts'
 import { settingsRoutes } from './routes/settings.ts'
 import { authEmailRoutes } from './routes/auth-email.ts'
 import { authSessionRoutes } from './routes/auth-sessions.ts'
+import { oauth2Routes } from './routes/auth-oauth2.ts'
 
 const SECURITY_HEADERS = {
   'x-xss-protection': '1; mode=block',
@@ -68,7 +69,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   await f.register(authContext, { app })
   // After authContext: superusers bypass the general limits and audiences need `req.auth`.
   await f.register(rateLimiting, { app })
-  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes, impersonateRoutes]) {
+  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes, impersonateRoutes, oauth2Routes]) {
     await f.register(routes, { app })
   }
   return f

@@ -9,7 +9,7 @@ import { fieldKind, defaultFieldId } from './fields/index.ts'
 import { authSystemFields, defaultAuthOptions, idField, AUTH_SYSTEM_FIELD_NAMES } from './auth-defaults.ts'
 import { mergeAuthOptions } from './collection-json.ts'
 import { validateCollection } from './collection-validate.ts'
-import { rolesCollection, superusersCollection, usersCollection } from './system-collections.ts'
+import { externalAuthsCollection, rolesCollection, superusersCollection, usersCollection } from './system-collections.ts'
 import { formatIndex, parseIndex } from './indexes.ts'
 import type { Collection, CollectionType, Field, RuleName, SchemaLookup } from './types.ts'
 import { parseCollectionRow, type CollectionRow } from './collection-row.ts'
@@ -33,7 +33,7 @@ export class CollectionService implements SchemaLookup {
     const existing = new Set((await tx.all<{ id: string }>(sql`SELECT "id" FROM "_collections"`)).map((r) => r.id))
     const now = this.clock.now()
     // Roles first: the users collection relates to it.
-    for (const c of [superusersCollection(now), rolesCollection(now), usersCollection(now)]) {
+    for (const c of [superusersCollection(now), rolesCollection(now), usersCollection(now), externalAuthsCollection(now)]) {
       if (!existing.has(c.id)) await this.insert(tx, c)
     }
   }

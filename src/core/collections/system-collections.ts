@@ -3,6 +3,9 @@ import { formatDate } from '../clock.ts'
 import { authSystemFields, defaultAuthOptions, idField, makeField, timestampFields } from './auth-defaults.ts'
 import { ROLES_ID, ROLES_NAME, SUPERUSERS_ID, SUPERUSERS_NAME, USERS_ID, type Collection } from './types.ts'
 
+export const EXTERNAL_AUTHS_ID = 'pbc_2281828961'
+export const EXTERNAL_AUTHS_NAME = '_externalAuths'
+
 export function superusersCollection(now: Date): Collection {
   const auth = defaultAuthOptions()
   auth.authToken.duration = 86400
@@ -66,5 +69,26 @@ export function usersCollection(now: Date): Collection {
     ],
     listRule: owner, viewRule: owner, createRule: '', updateRule: owner, deleteRule: owner,
     created: formatDate(now), updated: formatDate(now), auth,
+  }
+}
+
+/**
+ * OAuth2 links (PocketBase's `_externalAuths`): provider account (provider + providerId) → auth record.
+ * Written only by the OAuth2 flow (create/update rules locked); owners may list, view and delete
+ * (unlink) their own links, which the SDK's listExternalAuths/unlinkExternalAuth use.
+ */
+export function externalAuthsCollection(now: Date): Collection {
+  const owner = "@request.auth.id != '' && recordRef = @request.auth.id && collectionRef = @request.auth.collectionId"
+  const text = (name: string) => makeField('text', name, { system: true, required: true })
+  const t = EXTERNAL_AUTHS_NAME
+  return {
+    id: EXTERNAL_AUTHS_ID, name: t, type: 'base', system: true,
+    fields: [idField(), text('collectionRef'), text('recordRef'), text('provider'), text('providerId'), ...timestampFields()],
+    indexes: [
+      `CREATE UNIQUE INDEX idx_externalAuths_record_provider ON ${t} (collectionRef, recordRef, provider)`,
+      `CREATE UNIQUE INDEX idx_externalAuths_collection_provider ON ${t} (collectionRef, provider, providerId)`,
+    ],
+    listRule: owner, viewRule: owner, createRule: null, updateRule: null, deleteRule: owner,
+    created: formatDate(now), updated: formatDate(now),
   }
 }
