@@ -96,6 +96,17 @@ export class RedisRateLimitStore implements RateLimitStore {
     await this.fallback.close()
   }
 
+  /** Resolves once connected (or after `timeoutMs`): until then commands go to the fallback. */
+  async ready(timeoutMs = 5000): Promise<boolean> {
+    if (this.redis.status === 'ready') return true
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => { clearTimeout(timer); this.redis.off('ready', onReady); resolve(ok) }
+      const onReady = () => done(true)
+      const timer = setTimeout(() => done(false), timeoutMs)
+      this.redis.once('ready', onReady)
+    })
+  }
+
   /** True while commands are answered by the per-process fallback. */
   get isDegraded(): boolean { return this.degraded || this.redis.status !== 'ready' }
 
