@@ -1,0 +1,2 @@
+// oidc-provider ships no types; the OAuth2 tests only drive it through its documented configuration.
+declare module 'oidc-provider'
