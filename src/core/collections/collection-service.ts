@@ -78,7 +78,7 @@ export class CollectionService implements SchemaLookup {
       c.auth = mergeAuthOptions(defaultAuthOptions(), input)
       ensureAuthIndexes(c)
     }
-    const errors = validateCollection(c, undefined, this)
+    const errors = validateCollection(c, undefined, this, this.store.dialect)
     if (this.byId.has(c.id)) errors.id = { code: 'validation_not_unique', message: 'Value must be unique.' }
     if (hasErrors(errors)) throw badRequest('Failed to create collection.', errors)
     await this.store.transaction((tx) => this.insert(tx, c))
@@ -104,7 +104,7 @@ export class CollectionService implements SchemaLookup {
     // Index text follows a rename of the table.
     c.indexes = c.indexes.map((t) => { const d = parseIndex(t); return typeof d === 'string' ? t : formatIndex(d, c.name) })
     c.updated = formatDate(this.clock.now())
-    const errors = validateCollection(c, before, this)
+    const errors = validateCollection(c, before, this, this.store.dialect)
     if (hasErrors(errors)) throw badRequest('Failed to update collection.', errors)
     await this.store.transaction(async (tx) => {
       await alterCollectionTable(tx, before, c, this.store.dialect)

@@ -1,6 +1,7 @@
 // Validation of a whole collection definition before it is saved (names, fields, rules, indexes).
 import { fieldError, type ErrorData } from '../errors.ts'
 import { validateRule } from '../../rules/index.ts'
+import type { SqlDialect } from '../../store/dialects/types.ts'
 import { fieldKind, validateFieldName } from './fields/index.ts'
 import { parseIndex } from './indexes.ts'
 import type { Collection, RuleName, SchemaLookup } from './types.ts'
@@ -8,7 +9,8 @@ import type { Collection, RuleName, SchemaLookup } from './types.ts'
 const NAME = /^\w+$/
 const RULES: RuleName[] = ['listRule', 'viewRule', 'createRule', 'updateRule', 'deleteRule']
 
-export function validateCollection(c: Collection, before: Collection | undefined, schema: SchemaLookup): ErrorData {
+/** `dialect`: rules are checked against the engine that will run them (some functions differ). */
+export function validateCollection(c: Collection, before: Collection | undefined, schema: SchemaLookup, dialect: SqlDialect): ErrorData {
   const errors: ErrorData = {}
   if (!NAME.test(c.name) || c.name.length > 255 || c.name.includes('_via_')) {
     errors.name = fieldError('validation_match_invalid', 'Invalid collection name.')
@@ -36,7 +38,7 @@ export function validateCollection(c: Collection, before: Collection | undefined
   for (const [key, rule] of ruleEntries) {
     if (rule === null || rule === '') continue
     if (typeof rule !== 'string') { errors[key] = fieldError('validation_invalid_rule', 'Invalid rule.'); continue }
-    const problem = validateRule(rule, lookup, c)
+    const problem = validateRule(rule, lookup, c, dialect)
     if (problem) errors[key] = fieldError('validation_invalid_rule', `Invalid rule. ${problem}`)
   }
 
