@@ -130,6 +130,8 @@ function checkUrls(urls: string[]): { insecure: boolean } {
 }
 
 function clientAuth(p: ProviderConfig, supported?: string[]): oidc.ClientAuth {
+  // No secret = a public client: PKCE (on by default) is then what protects the code.
+  if (!p.clientSecret) return oidc.None()
   const method = p.tokenAuthMethod || (supported?.includes('client_secret_basic') ? 'client_secret_basic' : 'client_secret_post')
   return method === 'client_secret_basic' ? oidc.ClientSecretBasic(p.clientSecret) : oidc.ClientSecretPost(p.clientSecret)
 }
@@ -142,7 +144,7 @@ async function buildConfiguration(p: ProviderConfig): Promise<oidc.Configuration
   if (p.kind === 'oidc' && !usesExplicitEndpoints(p)) {
     if (!p.issuer) throw new ProviderConfigError(`provider ${p.name}: set extra.issuer or authURL/tokenURL`)
     // Discovery checks that the document's `issuer` equals the configured one (no issuer mix-up).
-    config = await oidc.discovery(new URL(p.issuer), p.clientId, { client_secret: p.clientSecret }, undefined, { timeout: PROVIDER_TIMEOUT_SECONDS, execute })
+    config = await oidc.discovery(new URL(p.issuer), p.clientId, { client_secret: p.clientSecret }, clientAuth(p), { timeout: PROVIDER_TIMEOUT_SECONDS, execute })
     const meta = config.serverMetadata()
     if (meta.token_endpoint_auth_methods_supported || p.tokenAuthMethod) {
       config = new oidc.Configuration(meta, p.clientId, { client_secret: p.clientSecret }, clientAuth(p, meta.token_endpoint_auth_methods_supported))

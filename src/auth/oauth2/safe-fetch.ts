@@ -8,24 +8,27 @@ import net from 'node:net'
 export const AVATAR_MAX_BYTES = 5 * 1024 * 1024
 export const AVATAR_TIMEOUT_MS = 30_000
 
-const blocked = new net.BlockList()
+// Two lists: BlockList matches IPv4 against IPv6 rules through the mapped form (::ffff:a.b.c.d), which
+// ::/8 below would then block for every IPv4 address.
+const blocked4 = new net.BlockList()
+const blocked6 = new net.BlockList()
 for (const [prefix, bits] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15],
   ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) blocked.addSubnet(prefix, bits, 'ipv4')
+] as const) blocked4.addSubnet(prefix, bits, 'ipv4')
 // ::/8 holds ::, ::1 and every IPv4-mapped/compatible form (::ffff:7f00:1); 64:ff9b::/96 (NAT64),
 // 2002::/16 (6to4) and 2001::/32 (Teredo) embed IPv4 addresses too, so they are refused wholesale.
 for (const [prefix, bits] of [
   ['::', 8], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 32], ['2001:db8::', 32],
   ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
-] as const) blocked.addSubnet(prefix, bits, 'ipv6')
+] as const) blocked6.addSubnet(prefix, bits, 'ipv6')
 
 /** True only for globally routable unicast addresses (loopback, private, link-local, metadata… are not). */
 export function isPublicAddress(ip: string): boolean {
   const family = net.isIP(ip)
   if (family === 0) return false
-  return !blocked.check(ip, family === 4 ? 'ipv4' : 'ipv6')
+  return family === 4 ? !blocked4.check(ip, 'ipv4') : !blocked6.check(ip, 'ipv6')
 }
 
 /** Static URL checks (before any DNS): https only, no credentials, an IP literal must be public. */
