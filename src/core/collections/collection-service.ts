@@ -39,7 +39,14 @@ export class CollectionService implements SchemaLookup {
   }
 
   async reload(): Promise<void> {
-    const rows = await this.store.all<CollectionRow>(sql`SELECT * FROM "_collections" ORDER BY "created", "id"`)
+    // A reload that read the table before a local change committed must not overwrite the cache
+    // with the older state: read again until no local change happened meanwhile.
+    let rows: CollectionRow[]
+    for (;;) {
+      const generation = this.generation
+      rows = await this.store.all<CollectionRow>(sql`SELECT * FROM "_collections" ORDER BY "created", "id"`)
+      if (generation === this.generation) break
+    }
     this.byId.clear()
     this.byName.clear()
     for (const row of rows) this.cache(parseCollectionRow(row))
@@ -144,12 +151,17 @@ export class CollectionService implements SchemaLookup {
     await createCollectionTable(tx, c, this.store.dialect)
   }
 
+  /** Bumped by every local schema change (see reload). */
+  private generation = 0
+
   private cache(c: Collection) {
+    this.generation++
     this.byId.set(c.id, c)
     this.byName.set(c.name.toLowerCase(), c)
   }
 
   private uncache(c: Collection) {
+    this.generation++
     this.byId.delete(c.id)
     this.byName.delete(c.name.toLowerCase())
   }
