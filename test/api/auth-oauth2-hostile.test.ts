@@ -126,6 +126,28 @@ describe('ID token validation (ASVS 10) via a token endpoint the test controls',
   })
 })
 
+describe('github preset (against a fake api with explicit URLs)', () => {
+  it('uses the verified primary address from /user/emails, never the public profile email', async () => {
+    await su.collections.create({
+      name: 'ghusers', type: 'auth', createRule: '', fields: [{ name: 'username', type: 'text' }],
+      oauth2: {
+        enabled: true, mappedFields: { username: 'username' },
+        providers: [{ name: 'github', clientId: 'gh', clientSecret: 'gh-secret', authURL: `${fake.issuer}/auth`, tokenURL: `${fake.issuer}/token`, userInfoURL: `${fake.issuer}/user` }],
+      },
+    })
+    const pb = s.client()
+    const p = await providerOf(pb, 'github', 'ghusers')
+    expect(new URL(p.authURL).searchParams.get('nonce')).toBeNull() // plain OAuth2: no ID token
+    fake.respond = async () => ({ access_token: 'gho_x', token_type: 'bearer', scope: 'read:user,user:email' })
+    fake.routes['/user'] = { id: 4242, login: 'octo', name: 'Octo Cat', email: 'public@example.com', avatar_url: 'https://127.0.0.1/x.png' }
+    fake.routes['/user/emails'] = [{ email: 'public@example.com', primary: false, verified: false }, { email: 'octo@example.com', primary: true, verified: true }]
+    const res = await exchange(pb, 'github', 'gh-code', p.codeVerifier, 'ghusers')
+    expect(res.meta).toMatchObject({ id: '4242', username: 'octo', email: 'octo@example.com', isNew: true })
+    expect(res.record).toMatchObject({ email: 'octo@example.com', verified: true, username: 'octo' })
+    expect(fake.tokenRequests.at(-1)?.get('code_verifier')).toBe(p.codeVerifier)
+  })
+})
+
 describe('account takeover by email', () => {
   it('an UNVERIFIED provider email never logs into, nor links to, the account that owns it', async () => {
     for (const [account, email] of [['mallory', 'victim@example.com'], ['mallory2', 'victim2@example.com']]) {

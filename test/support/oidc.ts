@@ -56,6 +56,8 @@ export interface FakeIssuer {
   /** Builds the token response for the next exchange (forge ID tokens here). */
   respond: (params: URLSearchParams) => Promise<Record<string, unknown>>
   userinfo: Record<string, unknown>
+  /** Extra JSON GET routes (e.g. a fake api.github.com `/user`, `/user/emails`). */
+  routes: Record<string, unknown>
   tokenRequests: URLSearchParams[]
   key: Awaited<ReturnType<typeof signingKey>>
   close(): Promise<void>
@@ -64,7 +66,7 @@ export interface FakeIssuer {
 /** A discovery-conformant issuer whose token endpoint answers whatever `respond` returns. */
 export async function startFakeIssuer(): Promise<FakeIssuer> {
   const key = await signingKey('fake-1')
-  const fake = { clientId: 'fake-client', tokenRequests: [] as URLSearchParams[], userinfo: {} as Record<string, unknown>, key } as FakeIssuer
+  const fake = { clientId: 'fake-client', tokenRequests: [] as URLSearchParams[], userinfo: {} as Record<string, unknown>, routes: {} as Record<string, unknown>, key } as FakeIssuer
   const { server, url } = await listen(async (req, res) => {
     const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
     const path = new URL(req.url!, url).pathname
@@ -77,6 +79,7 @@ export async function startFakeIssuer(): Promise<FakeIssuer> {
     }
     if (path === '/jwks') return json(200, { keys: [key.publicJwk] })
     if (path === '/userinfo') return json(200, fake.userinfo)
+    if (path in fake.routes) return json(200, fake.routes[path])
     if (path === '/token') {
       let text = ''
       for await (const chunk of req) text += chunk

@@ -172,16 +172,19 @@ async function buildConfiguration(p: ProviderConfig): Promise<oidc.Configuration
 }
 
 const CACHE_TTL_MS = 60 * 60_000
-const cache = new Map<string, { at: number; config: Promise<oidc.Configuration> }>()
+/** A failed discovery is remembered briefly, so an unreachable issuer can't make every auth-methods call wait 30 s. */
+const FAILURE_TTL_MS = 30_000
+const cache = new Map<string, { until: number; config: Promise<oidc.Configuration> }>()
 
-/** The openid-client configuration of `p`; discovery results are cached for an hour, failures not at all. */
+/** The openid-client configuration of `p`; discovery results are cached for an hour, failures for 30 s. */
 export function configurationFor(p: ProviderConfig, now = Date.now()): Promise<oidc.Configuration> {
   const key = JSON.stringify(p)
   const hit = cache.get(key)
-  if (hit && now - hit.at < CACHE_TTL_MS) return hit.config
+  if (hit && now < hit.until) return hit.config
   const config = buildConfiguration(p)
-  cache.set(key, { at: now, config })
-  config.catch(() => { if (cache.get(key)?.config === config) cache.delete(key) })
+  const entry = { until: now + CACHE_TTL_MS, config }
+  cache.set(key, entry)
+  config.catch(() => { entry.until = Math.min(entry.until, Date.now() + FAILURE_TTL_MS) })
   if (cache.size > 200) cache.delete(cache.keys().next().value!)
   return config
 }

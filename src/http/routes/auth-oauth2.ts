@@ -35,7 +35,11 @@ function sendPage(reply: FastifyReply, ok: boolean) {
   }).send(ok ? SUCCESS : FAILURE)
 }
 
-const param = (v: unknown) => (typeof v === 'string' && v.length <= MAX_PARAM ? v : '')
+/** Form bodies go through the multipart-style inference ("123" → 123), so scalars are turned back into text. */
+const param = (v: unknown) => {
+  const text = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : ''
+  return text.length <= MAX_PARAM ? text : ''
+}
 
 export const oauth2Routes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
   const flow = new OAuth2Flow(app)
