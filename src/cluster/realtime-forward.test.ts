@@ -194,15 +194,25 @@ describe.skipIf(!hasPg)('realtime forwarding between nodes', () => {
       expect(A.app.hub.get(s.clientId)?.auth?.record.id).toBe(users[0].id)
     })
 
-    it('the @oauth2 delivery reaches a subscriber held by another node', async () => {
+    it('a one-shot @oauth2 relay reaches a subscriber held by another node (topic and IP checked)', async () => {
       const s = await stream(A.url)
       expect((await post(B.url, { clientId: s.clientId, subscriptions: ['@oauth2'] })).status).toBe(204)
-      expect(await B.app.realtimeForward!.sendToSubscriber('unknown', '@oauth2', '{}')).toBe(false)
-      expect(await B.app.realtimeForward!.sendToSubscriber(s.clientId, 'posts/*', '{}')).toBe(false) // not subscribed
-      expect(await B.app.realtimeForward!.sendToSubscriber(s.clientId, '@oauth2', '{"code":"c"}', { unsubscribe: true })).toBe(true)
+      const relay = B.app.realtimeForward!
+      expect(await relay.relayOnce(s.clientId, 'posts/*', '{}', '127.0.0.1')).toBe(false) // not subscribed
+      expect(await relay.relayOnce(s.clientId, '@oauth2', '{}', '10.9.9.9')).toBe(false) // other IP
+      expect(await relay.relayOnce(s.clientId, '@oauth2', '{"code":"c"}', '127.0.0.1')).toBe(true)
       await waitFor(() => s.events.some((e) => e.name === '@oauth2'), 2000, '@oauth2')
-      expect(s.events.find((e) => e.name === '@oauth2')?.data).toEqual({ code: 'c' })
+      expect(s.events.filter((e) => e.name === '@oauth2').map((e) => e.data)).toEqual([{ code: 'c' }])
       expect(A.app.hub.get(s.clientId)?.topics).toEqual([])
+      // One redirect, one delivery: a replay finds no subscription.
+      expect(await relay.relayOnce(s.clientId, '@oauth2', '{"code":"c"}', '127.0.0.1')).toBe(false)
+      // The HTTP popup relay on B uses it: GET /api/oauth2-redirect?state=<clientId held by A>.
+      expect((await post(B.url, { clientId: s.clientId, subscriptions: ['@oauth2'] })).status).toBe(204)
+      const page = await fetch(`${B.url}/api/oauth2-redirect?state=${s.clientId}&code=xyz`)
+      expect(page.status).toBe(200)
+      await waitFor(() => s.events.filter((e) => e.name === '@oauth2').length === 2, 2000, 'relayed @oauth2')
+      expect(s.events.filter((e) => e.name === '@oauth2')[1].data).toEqual({ state: s.clientId, code: 'xyz' })
+      expect((await fetch(`${B.url}/api/oauth2-redirect?state=${s.clientId}&code=xyz`)).status).toBe(400) // replay
     })
 
     it('malformed messages on the forwarding channels crash nothing; forwarding still works', async () => {
@@ -212,7 +222,7 @@ describe.skipIf(!hasPg)('realtime forwarding between nodes', () => {
         const s = await stream(A.url)
         junk.push(JSON.stringify({ kind: 'subscribe', requestId: 'r1', from: 'evil', clientId: s.clientId, subscriptions: 'posts', auth: 7, ip: {} }))
         junk.push(JSON.stringify({ kind: 'subscribe', requestId: 'r2', from: 'evil', clientId: s.clientId, subscriptions: [{}], auth: null, ip: '1.2.3.4' }))
-        junk.push(JSON.stringify({ kind: 'send', requestId: 'r3', from: 'evil', clientId: s.clientId, name: ['x'], data: 5 }))
+        junk.push(JSON.stringify({ kind: 'relay', requestId: 'r3', from: 'evil', clientId: s.clientId, topic: ['x'], data: 5, ip: null }))
         for (const d of junk) {
           for (const ch of ['realtime-fwd', `realtime-fwd-reply:${B.app.nodeId}`]) {
             await raw.publish(`basalt:${prefix}:${ch}`, JSON.stringify({ n: 'evil', t: 'x', d }))

@@ -84,12 +84,14 @@ export class RealtimeForwarder {
   }
 
   /**
-   * Sends `name`/`data` to a client held by another node if it subscribes to topic `name` (the
-   * `@oauth2` redirect), optionally removing that subscription. False if no node holds such a client.
+   * One-shot delivery to a client held by another node (the `@oauth2` popup relay): sent only if it
+   * subscribes to `topic` and connected from `ip`; that subscription is removed first, so a replayed
+   * request delivers nothing. False if no node holds such a client (or the send failed).
    */
-  async sendToSubscriber(clientId: string, name: string, data: string, opts: { unsubscribe?: boolean } = {}): Promise<boolean> {
-    if (!isString(clientId, MAX_CLIENT_ID_LENGTH) || !isString(name, MAX_TOPIC_LENGTH) || typeof data !== 'string' || data.length > MAX_SEND_DATA_CHARS) return false
-    const reply = await this.ask({ kind: 'send', clientId, name, data, unsubscribe: !!opts.unsubscribe })
+  async relayOnce(clientId: string, topic: string, data: string, ip: string): Promise<boolean> {
+    if (!isString(clientId, MAX_CLIENT_ID_LENGTH) || !isString(topic, MAX_TOPIC_LENGTH) || !isString(ip, 100) ||
+      typeof data !== 'string' || data.length > MAX_SEND_DATA_CHARS) return false
+    const reply = await this.ask({ kind: 'relay', clientId, topic, data, ip })
     return reply?.status === 204
   }
 
@@ -129,7 +131,7 @@ export class RealtimeForwarder {
       this.opts.channel.notify(REPLIES + (m.from as string), body).catch(this.onError)
     }
     if (m.kind === 'subscribe') void this.applySubscribe(m, reply).catch((err) => { this.onError(err); reply(asReply(new ApiError(500))) })
-    else if (m.kind === 'send') reply(this.applySend(m))
+    else if (m.kind === 'relay') reply(this.applyRelay(m))
   }
 
   private async applySubscribe(m: Record<string, unknown>, reply: (r: Reply) => void): Promise<void> {
@@ -158,15 +160,15 @@ export class RealtimeForwarder {
     }
   }
 
-  private applySend(m: Record<string, unknown>): Reply {
-    const { clientId, name, data } = m
+  /** Mirrors the local relay: topic and IP must match; unsubscribe, then send. */
+  private applyRelay(m: Record<string, unknown>): Reply {
+    const { clientId, topic, data, ip } = m
     const missing = asReply(new ApiError(404, NOT_FOUND_MESSAGE))
-    if (!isString(name, MAX_TOPIC_LENGTH) || typeof data !== 'string' || data.length > MAX_SEND_DATA_CHARS) return missing
+    if (!isString(topic, MAX_TOPIC_LENGTH) || !isString(ip, 100) || typeof data !== 'string' || data.length > MAX_SEND_DATA_CHARS) return missing
     const client = this.opts.hub.get(clientId as string)
-    if (!client?.topics.some((t) => t.raw === name)) return missing
-    const sent = this.opts.hub.sendTo(client.id, name, data)
-    if (m.unsubscribe === true) this.opts.hub.unsubscribe(client.id, name)
-    return sent ? { status: 204, message: '', data: {} } : missing
+    if (!client?.hasTopic(topic) || client.ip !== ip) return missing
+    this.opts.hub.unsubscribe(client.id, topic)
+    return this.opts.hub.sendTo(client.id, topic, data) ? { status: 204, message: '', data: {} } : missing
   }
 
   private onReply(raw: string): void {
