@@ -66,10 +66,10 @@ export const oauth2Routes: FastifyPluginAsync<{ app: App }> = async (f, { app })
     if (error) data.error = error
     // The stream may be on another node (no sticky sessions): its owner applies the same checks and order.
     if (!client && state && app.realtimeForward) {
-      const sent = await app.realtimeForward.relayOnce(state, OAUTH2_TOPIC, JSON.stringify(data), req.ip)
+      const sent = await app.realtimeForward.relayOnce(state, OAUTH2_TOPIC, JSON.stringify(data), req.clientIp)
       return sendPage(reply, sent && !error && !!code)
     }
-    if (!client || !client.hasTopic(OAUTH2_TOPIC) || client.ip !== req.ip) return sendPage(reply, false)
+    if (!client || !client.hasTopic(OAUTH2_TOPIC) || client.ip !== req.clientIp) return sendPage(reply, false)
     // Unsubscribed first: one redirect, one delivery (a replayed redirect URL finds no subscription).
     app.hub.unsubscribe(state, OAUTH2_TOPIC)
     const sent = app.hub.sendTo(state, OAUTH2_TOPIC, JSON.stringify(data))
