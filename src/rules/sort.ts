@@ -29,7 +29,9 @@ export function compileSort(sort: string, opts: CompileOptions): Sql {
     // Guards (email visibility) turn the value into NULL rather than filtering the row out.
     const guarded = op.guards.length ? sql`(CASE WHEN ${andSql(op.guards)} THEN ${op.value} END)` : op.value
     const expr = op.joins.length ? sql`(SELECT ${guarded} FROM ${fromJoins(ctx, op.joins)} LIMIT 1)` : guarded
-    return opts.dialect.orderTerm(expr, desc, op.type)
+    // A plain column of the main row is NOT NULL (every field column but json is declared so).
+    const notNull = !op.joins.length && !op.guards.length && op.type !== 'json' && op.type !== undefined
+    return opts.dialect.orderTerm(expr, desc, op.type, notNull)
   }))
 }
 

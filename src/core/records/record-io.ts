@@ -45,7 +45,7 @@ export function fromValues(c: Collection, rec: RecordData, dialect: SqlDialect):
  */
 function typedValue(dialect: SqlDialect, kind: ColumnKind, value: SqlValue): Sql {
   if (dialect.name !== 'postgres') return sql`${value}`
-  const type = dialect.columnType(kind).split(' DEFAULT')[0]
+  const type = dialect.columnType(kind).split(' DEFAULT')[0].split(' COLLATE')[0]
   return sql`CAST(${value} AS ${sql.raw(type)})`
 }
 

@@ -30,7 +30,8 @@ export const postgresDialect: SqlDialect = {
   // Booleans are 0/1 SMALLINTs, as on SQLite, so rules compare them identically on both engines.
   columnType: (kind: ColumnKind) =>
     ({
-      text: "TEXT DEFAULT '' NOT NULL",
+      // Byte order, like SQLite: sorts and range comparisons (COLLATE "C") can then use indexes.
+      text: 'TEXT COLLATE "C" DEFAULT \'\' NOT NULL',
       number: 'DOUBLE PRECISION DEFAULT 0 NOT NULL',
       bool: 'SMALLINT DEFAULT 0 NOT NULL',
       json: 'JSONB DEFAULT NULL',
@@ -66,9 +67,11 @@ export const postgresDialect: SqlDialect = {
     value: sql`NULLIF(${sql.raw(quoteIdentText(alias))}."value", 'null'::jsonb)`,
   }),
   binaryOrder: (expr) => sql`(${expr} COLLATE "C")`,
-  orderTerm: (expr, desc, type) => {
+  orderTerm: (expr, desc, type, notNull) => {
     const e = type === 'text' ? sql`(${expr} COLLATE "C")` : expr
-    return sql`${e}${sql.raw(desc ? ' DESC NULLS LAST' : ' ASC NULLS FIRST')}`
+    // SQLite orders NULLs first; say so only where NULLs can occur, since the clause hides indexes.
+    const nulls = notNull ? '' : desc ? ' NULLS LAST' : ' NULLS FIRST'
+    return sql`${e}${sql.raw(desc ? ' DESC' : ' ASC')}${sql.raw(nulls)}`
   },
   strftime: (format, value, modifiers) => strftime(format, value, modifiers),
 }

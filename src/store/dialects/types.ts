@@ -66,7 +66,8 @@ export interface SqlDialect {
   /** Text comparison in byte order (SQLite's BINARY collation), whatever the database collation is. */
   binaryOrder(textExpr: Sql): Sql
   /** One ORDER BY term; NULLs sort first ascending and last descending, as on SQLite. */
-  orderTerm(expr: Sql, desc: boolean, type?: ScalarType | 'json'): Sql
+  /** `notNull`: the term is a NOT NULL column, so no NULLS FIRST/LAST is needed (and an index stays usable). */
+  orderTerm(expr: Sql, desc: boolean, type?: ScalarType | 'json', notNull?: boolean): Sql
   /**
    * SQLite-style `strftime(format, value, modifiers…)`, '' for NULL / invalid dates. `value` is text
    * (null: the current time). Throws `DialectUnsupportedError` for formats or modifiers it cannot spell.
