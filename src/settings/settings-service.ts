@@ -26,14 +26,28 @@ export class SettingsService {
     return value
   }
 
+  /**
+   * Applies a partial patch. Only values set through the API are stored (merged with earlier
+   * patches); everything else keeps coming from the defaults and `BASALT_*` env vars, so changing
+   * the environment later still takes effect and env secrets are not copied into the database.
+   */
   async update(patch: Record<string, unknown>): Promise<Settings> {
     const { settings, errors } = mergeSettings(await this.get(), patch)
     if (hasErrors(errors)) throw badRequest('Failed to update the settings.', errors)
-    const text = JSON.stringify(settings)
     const stamp = formatDate(this.clock.now())
     await this.store.transaction(async (tx) => {
-      const changed = await tx.run(sql`UPDATE "_params" SET "value" = ${text}, "updated" = ${stamp} WHERE "id" = ${ROW_ID}`)
-      if (!changed.changes) await tx.run(sql`INSERT INTO "_params" ("id", "value", "created", "updated") VALUES (${ROW_ID}, ${text}, ${stamp}, ${stamp})`)
+      const row = await tx.get<{ value: string }>(sql`SELECT "value" FROM "_params" WHERE "id" = ${ROW_ID}`)
+      const stored = row ? JSON.parse(row.value) as Record<string, Record<string, unknown>> : {}
+      for (const [section, values] of Object.entries(patch)) {
+        if (!values || typeof values !== 'object' || Array.isArray(values) || !(section in settings)) continue
+        const applied = (settings as unknown as Record<string, Record<string, unknown>>)[section]
+        const keep = { ...(stored[section] ?? {}) }
+        for (const key of Object.keys(values)) if (key in applied) keep[key] = applied[key]
+        stored[section] = keep
+      }
+      const text = JSON.stringify(stored)
+      if (row) await tx.run(sql`UPDATE "_params" SET "value" = ${text}, "updated" = ${stamp} WHERE "id" = ${ROW_ID}`)
+      else await tx.run(sql`INSERT INTO "_params" ("id", "value", "created", "updated") VALUES (${ROW_ID}, ${text}, ${stamp}, ${stamp})`)
     })
     this.cached = { value: settings, at: Date.now() }
     for (const l of this.listeners) l(settings)
