@@ -1,5 +1,28 @@
 // Password hashing (argon2id, PHC strings) with constant-cost handling of unknown identities.
+import { availableParallelism } from 'node:os'
 import { hash, verify, parseOptions, type Algorithm, type Options } from '@node-rs/argon2'
+
+/**
+ * At most one argon2 computation per CPU at a time: each holds 19 MiB and a whole core, so a burst
+ * of logins or sign-ups would otherwise spike memory and starve every other request of CPU.
+ * Excess calls wait their turn (the brute-force guard bounds how many can queue per attacker).
+ */
+const MAX_CONCURRENT_HASHES = Math.max(1, availableParallelism())
+let running = 0
+const waiting: (() => void)[] = []
+
+async function limited<T>(work: () => Promise<T>): Promise<T> {
+  // A finishing call hands its slot straight to the next waiter, so the limit is never exceeded.
+  if (running >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve))
+  else running++
+  try {
+    return await work()
+  } finally {
+    const next = waiting.shift()
+    if (next) next()
+    else running--
+  }
+}
 
 /**
  * OWASP Password Storage Cheat Sheet, argon2id option 2: m=19 MiB, t=2, p=1.
@@ -32,7 +55,7 @@ export const DUMMY_HASH =
 /** Hashes `plain` with argon2id and a fresh random salt; returns the PHC string (`$argon2id$v=19$m=…`). */
 export async function hashPassword(plain: string): Promise<string> {
   if (typeof plain !== 'string') throw new TypeError('password must be a string')
-  return hash(plain, HASH_OPTIONS)
+  return limited(() => hash(plain, HASH_OPTIONS))
 }
 
 /** True only if `hash` is a well-formed argon2 PHC string within sane cost bounds and matches `plain`. Never throws. */
@@ -44,7 +67,7 @@ export async function verifyPassword(hashed: string, plain: string): Promise<boo
     if (p.memoryCost > MAX_VERIFY.memoryCost || p.timeCost > MAX_VERIFY.timeCost || p.parallelism > MAX_VERIFY.parallelism) {
       return false
     }
-    return await verify(hashed, plain)
+    return await limited(() => verify(hashed, plain))
   } catch {
     return false
   }
