@@ -1,8 +1,7 @@
 // "email" field: address format check (linear time) and allowed/blocked domains; case is preserved.
-import type { FieldError } from '../../errors.ts'
 import type { EmailField } from '../types.ts'
-import type { FieldKind } from './kind.ts'
-import { baseOf, castString, checkDomainOptions, checkId, err, optBool, optStringList, requiredError, textFromDb, unsupportedType } from './common.ts'
+import { err } from './common.ts'
+import { domainFieldKind, domainListed } from './domain-field.ts'
 
 const LOCAL = /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}$/
 const LABEL = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/
@@ -21,42 +20,11 @@ export function isEmail(value: string): boolean {
   return domain.split('.').every((label) => LABEL.test(label))
 }
 
-/** Case-insensitive domain list membership (DNS names are case-insensitive; PocketBase compares exactly). */
-export function domainListed(list: string[] | null, domain: string): boolean {
-  const d = domain.toLowerCase()
-  return (list ?? []).some((x) => x.toLowerCase() === d)
-}
-
-export const emailKind: FieldKind<EmailField> = {
+export const emailKind = domainFieldKind<EmailField>({
   type: 'email',
-  withDefaults(input) {
-    const i = input as Record<string, unknown>
-    return {
-      ...baseOf('email', i),
-      required: optBool(i.required),
-      exceptDomains: optStringList(i.exceptDomains),
-      onlyDomains: optStringList(i.onlyDomains),
-    }
-  },
-  validateOptions(f) {
-    const errors: Record<string, FieldError> = {}
-    checkId(errors, f.id)
-    checkDomainOptions(errors, f.exceptDomains, f.onlyDomains)
-    return errors
-  },
-  columnKind: () => 'text',
-  zeroValue: () => '',
-  normalize: (_f, raw) => castString(raw),
-  validate(f, value) {
-    if (typeof value !== 'string') return unsupportedType()
-    if (value === '') return f.required ? requiredError() : null
-    if (!isEmail(value)) return err('validation_is_email', 'Must be a valid email address')
-    const domain = value.slice(value.lastIndexOf('@') + 1)
-    if ((f.onlyDomains?.length && !domainListed(f.onlyDomains, domain)) || domainListed(f.exceptDomains, domain)) {
-      return err('validation_email_domain_not_allowed', 'Email domain is not allowed')
-    }
-    return null
-  },
-  fromDb: (_f, raw) => textFromDb(raw),
-  toDb: (_f, value) => castString(value),
-}
+  domainOf: (value) => (isEmail(value) ? value.slice(value.lastIndexOf('@') + 1) : undefined),
+  invalid: err('validation_is_email', 'Must be a valid email address'),
+  domainNotAllowed: err('validation_email_domain_not_allowed', 'Email domain is not allowed'),
+})
+
+export { domainListed }

@@ -1,9 +1,7 @@
 // "url" field: absolute URL with a scheme and a host, plus allowed/blocked domains.
-import type { FieldError } from '../../errors.ts'
 import type { UrlField } from '../types.ts'
-import type { FieldKind } from './kind.ts'
-import { baseOf, castString, checkDomainOptions, checkId, err, optBool, optStringList, requiredError, textFromDb, unsupportedType } from './common.ts'
-import { domainListed } from './email.ts'
+import { err } from './common.ts'
+import { domainFieldKind } from './domain-field.ts'
 
 /** Same upper bound as govalidator's IsURL, which PocketBase's check relies on. */
 const MAX_URL_LENGTH = 2083
@@ -20,36 +18,9 @@ export function urlHost(value: string): string | undefined {
   return u.host
 }
 
-export const urlKind: FieldKind<UrlField> = {
+export const urlKind = domainFieldKind<UrlField>({
   type: 'url',
-  withDefaults(input) {
-    const i = input as Record<string, unknown>
-    return {
-      ...baseOf('url', i),
-      required: optBool(i.required),
-      exceptDomains: optStringList(i.exceptDomains),
-      onlyDomains: optStringList(i.onlyDomains),
-    }
-  },
-  validateOptions(f) {
-    const errors: Record<string, FieldError> = {}
-    checkId(errors, f.id)
-    checkDomainOptions(errors, f.exceptDomains, f.onlyDomains)
-    return errors
-  },
-  columnKind: () => 'text',
-  zeroValue: () => '',
-  normalize: (_f, raw) => castString(raw),
-  validate(f, value) {
-    if (typeof value !== 'string') return unsupportedType()
-    if (value === '') return f.required ? requiredError() : null
-    const host = urlHost(value)
-    if (host === undefined) return err('validation_invalid_url', 'Must be a valid url')
-    if ((f.onlyDomains?.length && !domainListed(f.onlyDomains, host)) || domainListed(f.exceptDomains, host)) {
-      return err('validation_url_domain_not_allowed', 'Url domain is not allowed')
-    }
-    return null
-  },
-  fromDb: (_f, raw) => textFromDb(raw),
-  toDb: (_f, value) => castString(value),
-}
+  domainOf: urlHost,
+  invalid: err('validation_invalid_url', 'Must be a valid url'),
+  domainNotAllowed: err('validation_url_domain_not_allowed', 'Url domain is not allowed'),
+})
