@@ -1,5 +1,5 @@
 // Builds the Fastify server: parsers, auth context, headers, CORS, error handler and the route groups.
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import multipart from '@fastify/multipart'
 import type { App } from '../app.ts'
 import { registerBodyParsers } from './body.ts'
@@ -41,7 +41,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     bodyLimit: cfg.multipartBodyLimit,
     routerOptions: { maxParamLength: 5000, querystringParser: parseQueryString },
     return503OnClosing: true,
-    disableRequestLogging: !cfg.logRequests,
+    logController: new LogController({ disableRequestLogging: !cfg.logRequests }),
     forceCloseConnections: 'idle',
     frameworkErrors: frameworkErrorHandler,
     // The SDK sends raw tokens; nothing here needs Fastify's own body-schema coercion.
