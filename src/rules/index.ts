@@ -33,11 +33,28 @@ export { isAnyOp, baseOp, forEachOperand, OPERATORS } from './ast.ts'
 export { macroValue, formatDateTime, MACRO_NAMES } from './macros.ts'
 export type { CompileOptions } from './resolve-context.ts'
 
+/**
+ * Parsed expressions by text. API rules are re-compiled on every request (their bound values come
+ * from the request), but their text rarely changes, so the lexing and parsing are done once. ASTs are
+ * never mutated by the resolver or compiler. Failed parses are not cached (they throw).
+ */
+const PARSED = new Map<string, ReturnType<typeof parse>>()
+const PARSED_MAX = 1000
+
+function parseCached(expr: string) {
+  let ast = PARSED.get(expr)
+  if (!ast) {
+    ast = parse(expr)
+    if (PARSED.size >= PARSED_MAX) PARSED.delete(PARSED.keys().next().value!)
+    PARSED.set(expr, ast)
+  }
+  return ast
+}
+
 /** Compiles a filter or rule expression to a parenthesized boolean SQL expression. */
 export function compileFilter(expr: string, opts: CompileOptions): Sql {
   if (typeof expr !== 'string' || expr.trim() === '') throw new RuleError('invalid filter expression: empty expression')
-  const ast = parse(expr)
-  return sql`(${compileExpr(makeContext(opts), ast)})`
+  return sql`(${compileExpr(makeContext(opts), parseCached(expr))})`
 }
 
 /**
