@@ -33,7 +33,8 @@ async function serve(dir: string, port: number) {
 }
 
 const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => {
-  if (child.exitCode !== null) resolve(child.exitCode)
+  // A process killed by a signal has exitCode null and signalCode set: both mean "already gone".
+  if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode)
   else child.once('exit', (code) => resolve(code))
 })
 
@@ -118,6 +119,7 @@ describe('basalt CLI', { timeout: 90_000 }, () => {
         try {
           const r = await fetch(`${first.url}/api/collections/notes/records`, {
             method: 'POST', headers: { 'content-type': 'application/json', authorization: token }, body: JSON.stringify({ text: `n${i}` }),
+            signal: AbortSignal.timeout(10_000),
           })
           if (r.status === 200) acknowledged.push((await r.json()).id)
         } catch { return }
