@@ -20,7 +20,8 @@ export const fileRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) =
       const v = rec[fl.name]
       return Array.isArray(v) ? v.includes(filename) : v === filename
     })
-    // Protected fields need file tokens (not implemented yet), so they are never served publicly.
+    // Protected fields: served only to authenticated callers that pass the view rule (PocketBase also
+    // accepts short-lived file tokens from POST /api/files/token, which Basalt does not issue yet).
     const protectedField = c.fields.some((fl) => fl.type === 'file' && fl.protected && (Array.isArray(rec?.[fl.name]) ? (rec![fl.name] as string[]).includes(filename) : rec?.[fl.name] === filename))
     if (!owns || (protectedField && !requestInfo(req).auth)) throw notFound()
     const file = await app.files.get(`${c.id}/${record}/${filename}`)
