@@ -15,16 +15,8 @@ import { POSTGRES_URL } from '../support/services.ts'
 // The SDK's realtime needs a global EventSource; Node 20 has none.
 ;(globalThis as { EventSource?: unknown }).EventSource ??= EventSource
 
-/** Polls `check` until it returns a truthy value (state, not sleeps), or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
+import { waitFor } from '../support/wait.ts'
+export { waitFor }
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/basalt.js')
 const REDIS_SERVER = fs.existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : 'redis-server'

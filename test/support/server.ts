@@ -86,13 +86,4 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Test
   }
 }
 
-/** Polls `check` until it returns a truthy value (state, not sleeps), or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
+export { waitFor } from './wait.ts'
