@@ -6,6 +6,9 @@ import type { Config } from './config.ts'
 import { systemClock, type Clock } from './core/clock.ts'
 import { CollectionService } from './core/collections/collection-service.ts'
 import { RecordService } from './core/records/record-service.ts'
+import { RecordWrites } from './core/records/record-writes.ts'
+import { createHooks, type HookRegistry } from './core/hooks/registry.ts'
+import { Outbox } from './events/outbox.ts'
 import { recordAuthorizer } from './core/records/realtime-authorizer.ts'
 import { AuthService } from './auth/auth-service.ts'
 import { RoleService } from './auth/roles.ts'
@@ -32,6 +35,12 @@ export interface App {
   store: Store
   collections: CollectionService
   records: RecordService
+  /** The one record write path (model hooks, validation, outbox); no rules: callers decide access. */
+  writes: RecordWrites
+  /** Every hook Basalt fires (docs/hooks.md). */
+  hooks: HookRegistry
+  /** Transactional outbox of record changes and custom events (docs/events.md). */
+  outbox: Outbox
   auth: AuthService
   /** Cookie sessions (Basalt extension, docs/sessions.md). */
   sessions: SessionService
@@ -80,10 +89,13 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   const broker = openBroker(config, nodeId, opts.cluster)
   const roles = new RoleService(store)
   await roles.start()
-  const records = new RecordService({
-    store, collections, clock, files, roles,
-    onCommitted: (events) => { for (const e of events) broker.publish(e).catch(() => {}) },
+  const hooks = createHooks(() => config.hookTimeoutMs)
+  const outbox = new Outbox(store, clock)
+  const writes = new RecordWrites({
+    store, collections, clock, files, hooks, outbox,
+    onCommitted: (e) => { broker.publish(e).catch(() => {}) },
   })
+  const records = new RecordService({ store, collections, clock, roles, hooks, writes })
   const auth = new AuthService({ store, collections, records, clock })
   const limiter = new RateLimiter(openRateLimitStore(config, clock), config.authFailureLimits)
   const sessions = new SessionService({ store, collections, clock })
@@ -123,7 +135,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   await schemaSync?.start(opts.cluster?.readyTimeoutMs)
 
   return {
-    config, clock, store, collections, records, auth, sessions, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId,
+    config, clock, store, collections, records, writes, hooks, outbox, auth, sessions, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId,
     truncate: (name) => records.truncate(collections.get(name)),
     async close() {
       offGap()

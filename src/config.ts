@@ -39,6 +39,8 @@ export interface Config {
    * per client IP within `windowSeconds`; 0 turns a limit off. `BASALT_AUTH_FAILURE_LIMITS=10,50,300`.
    */
   authFailureLimits: BruteForceLimits
+  /** Max time one hook handler (with the rest of its chain) may take before its write rolls back; 0 = none. */
+  hookTimeoutMs: number
 }
 
 export const DEFAULTS: Config = {
@@ -57,6 +59,7 @@ export const DEFAULTS: Config = {
   redisPrefix: 'default',
   trustedProxies: null,
   authFailureLimits: DEFAULT_BRUTE_FORCE,
+  hookTimeoutMs: 30_000,
 }
 
 export class ConfigError extends Error {}
@@ -100,6 +103,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
     out.redisUrl = env.REDIS_URL
   }
   if (env.BASALT_TRUSTED_PROXIES !== undefined) out.trustedProxies = trustedProxies(env.BASALT_TRUSTED_PROXIES)
+  if (env.BASALT_HOOK_TIMEOUT_MS) out.hookTimeoutMs = positiveInt('BASALT_HOOK_TIMEOUT_MS', env.BASALT_HOOK_TIMEOUT_MS)
   if (env.BASALT_AUTH_FAILURE_LIMITS) out.authFailureLimits = authFailureLimits(env.BASALT_AUTH_FAILURE_LIMITS)
   return out
 }

@@ -2,6 +2,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import multipart from '@fastify/multipart'
 import type { App } from '../app.ts'
+import { HookResponse } from '../core/hooks/hook-response.ts'
 import { registerBodyParsers } from './body.ts'
 import { authContext } from './context.ts'
 import { rateLimiting } from './rate-limit.ts'
@@ -65,6 +66,12 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
       })
       return reply.status(204).send()
     }
+  })
+  // A request hook that answered with `e.json(status, body)` (docs/hooks.md).
+  f.addHook('preSerialization', async (_req, reply, payload) => {
+    if (!(payload instanceof HookResponse)) return payload
+    reply.status(payload.status)
+    return payload.body
   })
   await f.register(authContext, { app })
   // After authContext: superusers bypass the general limits and audiences need `req.auth`.

@@ -3,6 +3,7 @@ import type { SqlDialect } from './dialects/types.ts'
 import { POSTGRES_HELPERS } from './dialects/postgres.ts'
 import { sql } from './sql.ts'
 import type { Executor } from './types.ts'
+import { migrateOutboxTables } from '../events/outbox.ts'
 
 /** Bumped whenever the bookkeeping schema changes; stored in `_params`. */
 export const SCHEMA_VERSION = 1
@@ -46,6 +47,7 @@ export async function migrateSystemTables(tx: Executor, dialect: SqlDialect): Pr
   await migrateAuthFactorTables(tx)
   await migrateSessionTables(tx)
   await migrateAuditTable(tx)
+  await migrateOutboxTables(tx, dialect)
   const version = JSON.stringify(SCHEMA_VERSION)
   const row = await tx.get<{ value: string }>(sql`SELECT "value" FROM "_params" WHERE "id" = 'schema_version'`)
   if (!row) await tx.run(sql`INSERT INTO "_params" ("id", "value") VALUES ('schema_version', ${version})`)

@@ -2,9 +2,10 @@
 import pg from 'pg'
 import { postgresDialect } from './dialects/postgres.ts'
 import type { Sql } from './sql.ts'
-import type { Executor, Row, Store } from './types.ts'
+import type { Executor, Row, Store, StoreOptions } from './types.ts'
+import { afterCommitOf, openScope, runAfterCommit, runInScope, type AfterCommit, type TxScope } from './tx-scope.ts'
 
-export interface PostgresOptions {
+export interface PostgresOptions extends StoreOptions {
   connectionString: string
   /** Max pooled connections per node. */
   poolSize?: number
@@ -41,9 +42,11 @@ function clientExecutor(client: pg.PoolClient | pg.Pool): Executor {
 export class PostgresStore implements Store {
   readonly dialect = postgresDialect
   readonly pool: pg.Pool
-  private readonly reads: Executor
+  private readonly pooled: Executor
+  private readonly onError: (err: unknown) => void
 
   constructor(opts: PostgresOptions) {
+    this.onError = opts.onError ?? ((err) => console.error('[store] after-commit callback failed', err))
     this.pool = new pg.Pool({
       connectionString: opts.connectionString,
       max: opts.poolSize ?? 10,
@@ -54,32 +57,44 @@ export class PostgresStore implements Store {
     })
     // A dropped idle connection must not crash the process; the pool replaces it on next use.
     this.pool.on('error', () => {})
-    this.reads = clientExecutor(this.pool)
+    this.pooled = clientExecutor(this.pool)
   }
 
-  all<T = Row>(q: Sql) { return this.reads.all<T>(q) }
-  get<T = Row>(q: Sql) { return this.reads.get<T>(q) }
-  run(q: Sql) { return this.reads.run(q) }
-  exec(ddl: string) { return this.reads.exec(ddl) }
+  /** Inside a transaction every statement goes through its connection (never a second pooled one). */
+  private db(): Executor { return openScope(this)?.tx ?? this.pooled }
+  all<T = Row>(q: Sql) { return this.db().all<T>(q) }
+  get<T = Row>(q: Sql) { return this.db().get<T>(q) }
+  run(q: Sql) { return this.db().run(q) }
+  exec(ddl: string) { return this.db().exec(ddl) }
+
+  afterCommit(fn: AfterCommit) { afterCommitOf(this, fn, this.onError) }
 
   async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
+    const outer = openScope(this)
+    if (outer) return fn(outer.tx)
     const client = await this.pool.connect()
     let broken = false
     // A checked-out client is not covered by the pool's error listener: without its own, a
     // connection terminated by the server mid-transaction would crash the process.
     const onError = () => { broken = true }
     client.on('error', onError)
+    const tx = clientExecutor(client)
+    const scope: TxScope = { tx, owner: this, afterCommit: [], ended: false }
+    let committed = false
     try {
       await client.query('BEGIN')
-      const result = await fn(clientExecutor(client))
+      const result = await runInScope(scope, () => fn(tx))
       await client.query('COMMIT')
+      committed = true
       return result
     } catch (err) {
       try { await client.query('ROLLBACK') } catch { broken = true }
       throw err
     } finally {
+      scope.ended = true
       client.off('error', onError)
       client.release(broken || undefined)
+      if (committed) await runAfterCommit(scope, this.onError)
     }
   }
 

@@ -3,11 +3,12 @@ import Database from 'better-sqlite3'
 import type { Statement, Database as Db } from 'better-sqlite3'
 import { sqliteDialect } from './dialects/sqlite.ts'
 import type { Sql } from './sql.ts'
-import type { Executor, Row, Store } from './types.ts'
+import type { Executor, Row, Store, StoreOptions } from './types.ts'
+import { afterCommitOf, openScope, runAfterCommit, runInScope, type AfterCommit, type TxScope } from './tx-scope.ts'
 
 const STATEMENT_CACHE_SIZE = 500
 
-export interface SqliteOptions {
+export interface SqliteOptions extends StoreOptions {
   file: string
   /** 'NORMAL' survives process crashes (WAL); 'FULL' also survives power loss at a write cost. */
   synchronous?: 'NORMAL' | 'FULL'
@@ -76,8 +77,10 @@ export class SqliteStore implements Store {
   private readonly readExec: Executor
   private readerCache: StatementCache
   private lock: Promise<unknown> = Promise.resolve()
+  private readonly onError: (err: unknown) => void
 
   constructor(opts: SqliteOptions) {
+    this.onError = opts.onError ?? ((err) => console.error('[store] after-commit callback failed', err))
     const sync = opts.synchronous ?? 'NORMAL'
     this.writer = openConnection(opts.file, sync)
     // An in-memory database is private to its connection, so reads must share the writer.
@@ -88,29 +91,41 @@ export class SqliteStore implements Store {
     this.readExec = connectionExecutor(this.reader, this.readerCache)
   }
 
-  all<T = Row>(q: Sql) { return this.readExec.all<T>(q) }
-  get<T = Row>(q: Sql) { return this.readExec.get<T>(q) }
+  /** Inside a transaction, reads go through it (they must see its own uncommitted writes). */
+  private reads(): Executor { return openScope(this)?.tx ?? this.readExec }
+  all<T = Row>(q: Sql) { return this.reads().all<T>(q) }
+  get<T = Row>(q: Sql) { return this.reads().get<T>(q) }
   run(q: Sql) { return this.transaction((tx) => tx.run(q)) }
   async exec(ddl: string) {
     await this.transaction((tx) => tx.exec(ddl))
   }
 
+  afterCommit(fn: AfterCommit) { afterCommitOf(this, fn, this.onError) }
+
   async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
+    // Joining matters here: a nested call waiting for the writer lock held by its own caller would deadlock.
+    const outer = openScope(this)
+    if (outer) return fn(outer.tx)
     const previous = this.lock
     let release!: () => void
     this.lock = new Promise<void>((r) => (release = r))
     await previous
+    const scope: TxScope = { tx: this.writeExec, owner: this, afterCommit: [], ended: false }
     try {
       this.writer.exec('BEGIN IMMEDIATE')
       try {
-        const result = await fn(this.writeExec)
+        const result = await runInScope(scope, () => fn(this.writeExec))
         this.writer.exec('COMMIT')
+        scope.ended = true
+        release()
+        await runAfterCommit(scope, this.onError)
         return result
       } catch (err) {
         if (this.writer.inTransaction) this.writer.exec('ROLLBACK')
         throw err
       }
     } finally {
+      scope.ended = true
       release()
     }
   }

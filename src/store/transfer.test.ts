@@ -1,4 +1,5 @@
 // Whole-database copy: a seeded SQLite app moved to SQLite, PostgreSQL and a dump file reads back identically.
+import type { ListResult } from '../core/records/record-service.ts'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -82,9 +83,9 @@ async function snapshot(app: App) {
 async function apiView(app: App) {
   const posts = app.collections.get('posts')
   const q = { page: 1, perPage: 1000, sort: '@rowid', filter: '', expand: 'tags,author', fields: '', skipTotal: false }
-  const list = await app.records.list(posts, q, asRoot(app))
+  const list = await app.records.list(posts, q, asRoot(app)) as ListResult
   const views = await Promise.all(list.items.map((p) => app.records.view(posts, String((p as { id: string }).id), { expand: 'tags' }, guestRequest())))
-  const notes = await app.records.list(app.collections.get('notes'), { ...q, expand: '', perPage: 1000, page: 2 }, asRoot(app))
+  const notes = await app.records.list(app.collections.get('notes'), { ...q, expand: '', perPage: 1000, page: 2 }, asRoot(app)) as ListResult
   return { list, views, notes }
 }
 

@@ -45,6 +45,12 @@ async function listTables(db: Executor, dialect: SqlDialect): Promise<string[]> 
 const tableKey = (name: string) => `table:${name}`
 
 /**
+ * Delivery state bound to one store (outbox positions, engine-specific sequence columns): a copy
+ * starts with an empty outbox rather than re-delivering the source's events from the target.
+ */
+const NOT_COPIED = new Set(['_events', '_eventCursors'])
+
+/**
  * Runs `fn` on a frozen view of `store`. SQLite: a write transaction, so a server still writing to
  * the source gets "busy" errors instead of acknowledging writes the copy would miss. PostgreSQL: a
  * read-only REPEATABLE READ snapshot. Statement timeouts are lifted: one COUNT(*) may be long.
@@ -76,7 +82,7 @@ export async function* readDump(db: Executor, dialect: SqlDialect, batchSize = B
   const counts: Record<string, number> = {}
   for (const c of collections) counts[c.id] = await countRows(db, dialect, c.name)
   const recordTables = new Set(collections.map((c) => c.name.toLowerCase()))
-  const extra = (await listTables(db, dialect)).filter((t) => !recordTables.has(t.toLowerCase()) && t !== '_collections' && t !== '_params')
+  const extra = (await listTables(db, dialect)).filter((t) => !recordTables.has(t.toLowerCase()) && t !== '_collections' && t !== '_params' && !NOT_COPIED.has(t))
   for (const t of extra) counts[tableKey(t)] = await countRows(db, dialect, t)
   for (const row of rows) yield { type: 'collection', row: pick(row, COLLECTION_COLUMNS) }
   for (const row of await db.all<ParamRow>(sql`SELECT * FROM "_params" ORDER BY "id"`)) {

@@ -1,6 +1,7 @@
 // Store contract: async SQL execution with one-transaction writes; SQLite and PostgreSQL implement it.
 import type { Sql } from './sql.ts'
 import type { SqlDialect } from './dialects/types.ts'
+import type { AfterCommit } from './tx-scope.ts'
 
 export type Row = Record<string, unknown>
 
@@ -14,15 +15,22 @@ export interface Executor {
 }
 
 /**
- * Not in the contract: cross-statement snapshot isolation for reads outside a transaction
- * (each read sees the latest committed data), and nested transactions (a nested call joins
- * the outer one).
+ * A nested `transaction` call (anywhere in the async call chain of `fn`, including `store.all/get/run`)
+ * joins the outer transaction: one connection, one commit. Not in the contract: cross-statement snapshot
+ * isolation for reads outside a transaction (each read sees the latest committed data).
  */
 export interface Store extends Executor {
   readonly dialect: SqlDialect
-  /** Runs `fn` in one write transaction: all or nothing. Writes are serialized. */
+  /** Runs `fn` in one write transaction: all or nothing. Writes are serialized on SQLite. */
   transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>
+  /** Runs `fn` after the current transaction commits (dropped on rollback); outside one, soon. */
+  afterCommit(fn: AfterCommit): void
   close(): Promise<void>
+}
+
+export interface StoreOptions {
+  /** An after-commit callback failed (the data is committed; the error is only reported). */
+  onError?: (err: unknown) => void
 }
 
 /** Is this a unique-constraint violation from the driver? (Used to turn races into 400s.) */

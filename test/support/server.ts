@@ -39,7 +39,7 @@ async function adminQuery(text: string) {
 }
 
 /** A fresh PostgreSQL database per server, so test files never see each other's data. */
-async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `basalt_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
   await adminQuery(`CREATE DATABASE ${name}`)
   const url = new URL(POSTGRES_URL)

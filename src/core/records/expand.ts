@@ -59,7 +59,10 @@ function resolveLink(ctx: ReadContext, c: Collection, key: string): Link | null 
 }
 
 /** Returns, per record id, the `expand` object to attach (only keys that produced something). */
-export async function expandRecords(ctx: ReadContext, c: Collection, records: RecordData[], tree: ExpandTree): Promise<Map<string, Record<string, unknown>>> {
+/** Post-processes one exported related record (enrich hooks); identity when absent. */
+export type ExportHook = (c: Collection, stored: RecordData, exported: Record<string, unknown>) => Record<string, unknown> | Promise<Record<string, unknown>>
+
+export async function expandRecords(ctx: ReadContext, c: Collection, records: RecordData[], tree: ExpandTree, onExport?: ExportHook): Promise<Map<string, Record<string, unknown>>> {
   const result = new Map<string, Record<string, unknown>>()
   for (const [key, subtree] of tree) {
     const link = resolveLink(ctx, c, key)
@@ -82,13 +85,15 @@ export async function expandRecords(ctx: ReadContext, c: Collection, records: Re
       const rows = await ctx.db.all(sql`SELECT ${alias}.* FROM ${fromMain(link.target, ctx.dialect)} WHERE ${match} AND ${andAll([viewCond])} LIMIT ${MAX_BACK_RELATIONS * Math.max(1, ids.length)}`)
       related = rows.map((r) => rowToRecord(link.target, r))
     }
-    const nested = subtree.size ? await expandRecords(ctx, link.target, related, subtree) : new Map()
-    const exported = new Map(related.map((r) => {
-      const out = exportRecord(link.target, r, ctx.viewer)
+    const nested = subtree.size ? await expandRecords(ctx, link.target, related, subtree, onExport) : new Map()
+    const exported = new Map<string, Record<string, unknown>>()
+    for (const r of related) {
+      let out = exportRecord(link.target, r, ctx.viewer)
+      if (onExport) out = await onExport(link.target, r, out)
       const e = nested.get(r.id as string)
       if (e) out.expand = e
-      return [r.id as string, out]
-    }))
+      exported.set(r.id as string, out)
+    }
     for (const rec of records) {
       let value: unknown
       if (link.idsOf) {

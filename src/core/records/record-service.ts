@@ -2,25 +2,27 @@
 import type { Collection } from '../collections/types.ts'
 import type { CollectionService } from '../collections/collection-service.ts'
 import { autogenerate, fieldKind, generateFromPattern } from '../collections/fields/index.ts'
-import { ApiError, badRequest, fieldError, forbidden, hasErrors, notFound, superusersOnly, type ErrorData } from '../errors.ts'
-import { formatDate, type Clock } from '../clock.ts'
+import { badRequest, fieldError, forbidden, notFound, superusersOnly, type ErrorData } from '../errors.ts'
+import type { Clock } from '../clock.ts'
 import { newRecordId } from '../ids.ts'
-import { sql } from '../../store/sql.ts'
-import { isUniqueViolation, type Executor, type Store } from '../../store/types.ts'
-import { uniqueViolationFields } from './unique-violation.ts'
-import type { FileStorage } from '../../files/storage.ts'
+import { sql, type Sql } from '../../store/sql.ts'
+import type { Executor, Store } from '../../store/types.ts'
 import { compileSort, RuleError } from '../../rules/index.ts'
 import type { RecordData, RequestInfo } from '../../rules/request-info.ts'
-import type { ChangeEvent } from '../../realtime/types.ts'
 import type { RoleService } from '../../auth/roles.ts'
-import { MAIN_ALIAS, fromMain, fromValues, insertRecord, loadRecord, rowToRecord, updateRecord } from './record-io.ts'
+import type { HookRegistry } from '../hooks/registry.ts'
+import { responder } from '../hooks/registry.ts'
+import { HookResponse } from '../hooks/hook-response.ts'
+import { MAIN_ALIAS, fromMain, fromValues, loadRecord, rowToRecord } from './record-io.ts'
 import { andAll, compileOrFail, ruleCondition, type ReadContext } from './read-context.ts'
 import { parseExpand, expandRecords } from './expand.ts'
 import { parseFields, pickFields } from './fields-picker.ts'
 import { resolveInput, type RecordInput } from './input.ts'
 import { applyAuthFields } from './auth-fields.ts'
-import { deleteWithReferences } from './cascade.ts'
 import { viewerOf, exportRecord } from './visibility.ts'
+import { RecordModel } from './record-model.ts'
+import { enrichExported } from './enrich.ts'
+import type { RecordWrites } from './record-writes.ts'
 import type { ListQuery, ReadQuery } from './list-query.ts'
 
 export interface ListResult { page: number; perPage: number; totalItems: number; totalPages: number; items: unknown[] }
@@ -29,11 +31,11 @@ export interface RecordServiceDeps {
   store: Store
   collections: CollectionService
   clock: Clock
-  files: FileStorage
   /** Effective roles for `@request.auth.roles` (optional: without it rules see the stored role ids). */
   roles?: RoleService
-  /** Called after a write committed, with every change it made, in order. */
-  onCommitted: (events: ChangeEvent[]) => void
+  hooks: HookRegistry
+  /** The one write path (model hooks, validation, outbox, realtime after commit). */
+  writes: RecordWrites
 }
 
 /** A locked rule (null) means superusers only. */
@@ -52,13 +54,21 @@ export class RecordService {
     return { db, schema: this.deps.collections, dialect: this.deps.store.dialect, info: ruleInfo, viewer: viewerOf(info), now: this.deps.clock.now() }
   }
 
-  async list(c: Collection, q: ListQuery, info: RequestInfo): Promise<ListResult> {
+  async list(c: Collection, q: ListQuery, info: RequestInfo): Promise<ListResult | HookResponse> {
     const ctx = this.readContext(info)
     const rule = ruleCondition(ctx, c, 'listRule')
     if (rule === null) throw superusersOnly()
     if (!ctx.viewer.superuser && (CLIENT_FILTER_FORBIDDEN.test(q.filter) || CLIENT_FILTER_FORBIDDEN.test(q.sort))) {
       throw forbidden('Only superusers can filter by @collection or @request.')
     }
+    const hook = this.deps.hooks.onRecordsListRequest
+    if (!hook.has([c.id, c.name])) return this.listPage(ctx, c, rule, q, info)
+    const e = { ...responder(), collection: c, requestInfo: info, auth: info.auth, records: [] as RecordModel[], result: null as ListResult | null }
+    await hook.trigger(e, async () => { e.result = await this.listPage(ctx, c, rule, q, info, e.records) }, [c.id, c.name])
+    return e.response ? new HookResponse(e.response) : e.result ?? { page: q.page, perPage: q.perPage, totalItems: 0, totalPages: 0, items: [] }
+  }
+
+  private async listPage(ctx: ReadContext, c: Collection, rule: Sql | undefined, q: ListQuery, info: RequestInfo, models?: RecordModel[]): Promise<ListResult> {
     const restricted = !ctx.viewer.superuser
     const filter = q.filter.trim() ? compileOrFail(ctx, c, q.filter, MAIN_ALIAS, restricted) : undefined
     let order
@@ -80,6 +90,7 @@ export class RecordService {
       totalPages = Math.ceil(totalItems / q.perPage)
     }
     const records = rows.map((r) => rowToRecord(c, r))
+    models?.push(...records.map((r) => new RecordModel(c, r, r)))
     const items = await this.present(ctx, c, records, q)
     return { page: q.page, perPage: q.perPage, totalItems, totalPages, items }
   }
@@ -90,7 +101,7 @@ export class RecordService {
     if (rule === null) throw superusersOnly()
     const rec = await loadRecord(ctx.db, c, id, ctx.dialect, rule)
     if (!rec) throw notFound()
-    return (await this.present(ctx, c, [rec], q))[0]
+    return this.requestHook('onRecordViewRequest', c, new RecordModel(c, rec, rec), info, async () => (await this.present(ctx, c, [rec], q))[0])
   }
 
   /** The stored record if the caller may view it (used by file downloads); undefined otherwise. */
@@ -103,33 +114,36 @@ export class RecordService {
 
   /** Deletes every record of `c` (superuser action), with the same cascade rules as single deletes. */
   async truncate(c: Collection): Promise<void> {
-    const { events, files } = await this.deps.store.transaction(async (tx) => {
-      const rows = await tx.all(sql`SELECT * FROM ${this.deps.store.dialect.ident(c.name)}`)
-      const all: Awaited<ReturnType<typeof deleteWithReferences>> = { events: [], files: [] }
+    await this.deps.store.transaction(async (tx) => {
+      const rows = await tx.all<{ id: string }>(sql`SELECT "id" FROM ${this.deps.store.dialect.ident(c.name)}`)
       for (const row of rows) {
-        const rec = rowToRecord(c, row)
-        if (!(await loadRecord(tx, c, rec.id as string, this.deps.store.dialect))) continue
-        const out = await deleteWithReferences(tx, this.deps.collections, this.deps.store.dialect, c, rec)
-        all.events.push(...out.events)
-        all.files.push(...out.files)
+        // A cascade from an earlier row may already have removed this one.
+        const rec = await loadRecord(tx, c, row.id, this.deps.store.dialect)
+        if (rec) await this.deps.writes.delete(c, rec)
       }
-      return all
     })
-    for (const f of files) await this.removeFiles(f.collection, f.recordId, f.names)
-    this.deps.onCommitted(events)
   }
 
-  /** Serializes records for the caller: visibility, expand, then `fields`. */
+  /** Serializes records for the caller: visibility, enrich hooks, expand, then `fields`. */
   async present(ctx: ReadContext, c: Collection, records: RecordData[], q: ReadQuery, opts: { alwaysEmail?: boolean } = {}): Promise<unknown[]> {
     const tree = parseExpand(q.expand)
     const picker = parseFields(q.fields)
-    const expanded = tree ? await expandRecords(ctx, c, records, tree) : undefined
+    const expanded = tree ? await expandRecords(ctx, c, records, tree, (target, rec, out) => this.enrich(ctx, target, rec, out)) : undefined
     const viewer = { ...ctx.viewer, managed: await this.managedIds(ctx, c, records) }
-    return records.map((rec) => {
-      const out = exportRecord(c, rec, viewer, opts)
-      if (tree) out.expand = expanded!.get(rec.id as string) ?? {}
-      return pickFields(out, picker)
-    })
+    const out: unknown[] = []
+    for (const rec of records) {
+      const exported = await this.enrich(ctx, c, rec, exportRecord(c, rec, viewer, opts))
+      if (tree) exported.expand = expanded!.get(rec.id as string) ?? {}
+      out.push(pickFields(exported, picker))
+    }
+    return out
+  }
+
+  /** `onRecordEnrich` on one exported record (no-op without handlers: the hot path stays as it was). */
+  private enrich(ctx: ReadContext, c: Collection, stored: RecordData, exported: Record<string, unknown>): Promise<Record<string, unknown>> | Record<string, unknown> {
+    const hook = this.deps.hooks.onRecordEnrich
+    if (!hook.has([c.id, c.name])) return exported
+    return enrichExported(hook, c, stored, exported, ctx)
   }
 
   async create(c: Collection, input: RecordInput, q: ReadQuery, info: RequestInfo): Promise<unknown> {
@@ -144,7 +158,6 @@ export class RecordService {
     const idField = c.fields.find((f) => f.name === 'id')!
     const submittedId = input.body.id
     rec.id = submittedId === undefined || submittedId === '' ? (idField.type === 'text' && idField.autogeneratePattern ? generateFromPattern(idField.autogeneratePattern) : newRecordId()) : fieldKind('text')!.normalize(idField as never, submittedId)
-    this.stampDates(c, rec, true)
     const errors: ErrorData = { ...resolved.errors }
     if (c.type === 'auth') {
       const privileged = ctx.viewer.superuser // manageRule cannot match a record that doesn't exist yet
@@ -152,31 +165,17 @@ export class RecordService {
     }
     const body = { ...input.body, ...resolved.values }
     const writeInfo: RequestInfo = { ...info, body }
-    const events: ChangeEvent[] = []
-    const saved = await this.deps.store.transaction(async (tx) => {
-      const wctx = { ...this.readContext(writeInfo, tx) }
-      const rule = ruleCondition(wctx, c, 'createRule')
-      if (rule) {
-        const ok = await tx.get(sql`SELECT 1 AS "ok" FROM ${fromValues(c, rec, wctx.dialect)} WHERE ${rule}`)
-        if (!ok) throw badRequest('Failed to create record.')
-      }
-      await this.validateFields(tx, c, rec, null, errors)
-      if (!errors.id && await this.idTakenByOtherAuth(tx, c, rec.id as string)) errors.id = fieldError('validation_not_unique', 'Value must be unique.')
-      if (hasErrors(errors)) throw badRequest('Failed to create record.', errors)
-      await this.writeUploads(c, rec.id as string, resolved.uploads)
-      try {
-        await insertRecord(tx, c, rec, wctx.dialect)
-      } catch (err) {
-        throw this.uniqueError(err, c, 'Failed to create record.')
-      }
-      events.push({ action: 'create', collectionId: c.id, collectionName: c.name, record: rec })
-      return rec
-    }).catch(async (err) => {
-      await this.removeFiles(c, rec.id as string, resolved.uploads.map((u) => u.name))
-      throw err
+    return this.requestHook('onRecordCreateRequest', c, new RecordModel(c, rec, null), info, async () => {
+      const saved = await this.deps.store.transaction(async (tx) => {
+        const rule = ruleCondition(this.readContext(writeInfo, tx), c, 'createRule')
+        if (rule) {
+          const ok = await tx.get(sql`SELECT 1 AS "ok" FROM ${fromValues(c, rec, this.deps.store.dialect)} WHERE ${rule}`)
+          if (!ok) throw badRequest('Failed to create record.')
+        }
+        return this.deps.writes.create(c, rec, { errors, uploads: resolved.uploads })
+      })
+      return (await this.present(ctx, c, [saved], q))[0]
     })
-    this.deps.onCommitted(events)
-    return (await this.present(ctx, c, [saved], q))[0]
   }
 
   async update(c: Collection, id: string, input: RecordInput, q: ReadQuery, info: RequestInfo): Promise<unknown> {
@@ -198,49 +197,54 @@ export class RecordService {
       if (draft.password !== current.password) authPatch.password = draft.password
       if (draft.tokenKey !== current.tokenKey) authPatch.tokenKey = draft.tokenKey
     }
-    const events: ChangeEvent[] = []
-    let resolved = preview
-    const saved = await this.deps.store.transaction(async (tx) => {
-      const wctx = this.readContext(writeInfo, tx)
-      // Re-read inside the transaction so rule and modifiers (`count+`) apply to the row as it is now.
-      const fresh = await loadRecord(tx, c, id, wctx.dialect, allowedOrThrow(ruleCondition(wctx, c, 'updateRule')), { forUpdate: true })
-      if (!fresh) throw notFound()
-      resolved = resolveInput(c, fresh, input, ctx.viewer.superuser)
-      const rec: RecordData = { ...fresh, ...resolved.values, ...authPatch, id: fresh.id }
-      const errors: ErrorData = { ...resolved.errors, ...authErrors }
-      if ('id' in input.body && input.body.id !== fresh.id) errors.id = fieldError('validation_pk_change', 'The record primary key cannot be changed.')
-      this.stampDates(c, rec, false)
-      await this.validateFields(tx, c, rec, fresh, errors)
-      if (hasErrors(errors)) throw badRequest('Failed to update record.', errors)
-      await this.writeUploads(c, id, resolved.uploads)
-      try {
-        await updateRecord(tx, c, id, rec, wctx.dialect)
-      } catch (err) {
-        throw this.uniqueError(err, c, 'Failed to update record.')
-      }
-      events.push({ action: 'update', collectionId: c.id, collectionName: c.name, record: rec })
-      return rec
-    }).catch(async (err) => {
-      await this.removeFiles(c, id, resolved.uploads.map((u) => u.name))
-      throw err
+    // Request hooks see (and may change) the record as this request would leave it.
+    const draft = new RecordModel(c, { ...current, ...preview.values, ...authPatch, id: current.id }, current)
+    return this.requestHook('onRecordUpdateRequest', c, draft, info, async () => {
+      const hookChanges = changedBy(draft.data, { ...current, ...preview.values, ...authPatch, id: current.id })
+      const saved = await this.deps.store.transaction(async (tx) => {
+        // Re-read inside the transaction so rule and modifiers (`count+`) apply to the row as it is now.
+        const fresh = await loadRecord(tx, c, id, this.deps.store.dialect, allowedOrThrow(ruleCondition(this.readContext(writeInfo, tx), c, 'updateRule')), { forUpdate: true })
+        if (!fresh) throw notFound()
+        const resolved = resolveInput(c, fresh, input, ctx.viewer.superuser)
+        const errors: ErrorData = { ...resolved.errors, ...authErrors }
+        if ('id' in input.body && input.body.id !== fresh.id) errors.id = fieldError('validation_pk_change', 'The record primary key cannot be changed.')
+        const rec: RecordData = { ...fresh, ...resolved.values, ...authPatch, ...hookChanges, id: fresh.id }
+        return this.deps.writes.update(c, fresh, rec, { errors, uploads: resolved.uploads, removedFiles: resolved.removedFiles })
+      })
+      const self = info.auth && info.auth.collection.id === c.id && info.auth.record.id === id
+      return (await this.present(ctx, c, [saved], q, { alwaysEmail: !!self }))[0]
     })
-    await this.removeFiles(c, id, resolved.removedFiles)
-    this.deps.onCommitted(events)
-    const self = info.auth && info.auth.collection.id === c.id && info.auth.record.id === id
-    return (await this.present(ctx, c, [saved], q, { alwaysEmail: !!self }))[0]
   }
 
-  async delete(c: Collection, id: string, info: RequestInfo): Promise<void> {
+  async delete(c: Collection, id: string, info: RequestInfo): Promise<void | HookResponse> {
     const ctx = this.readContext(info)
     if (ruleCondition(ctx, c, 'deleteRule') === null) throw superusersOnly()
-    const { events, files } = await this.deps.store.transaction(async (tx) => {
-      const wctx = this.readContext(info, tx)
-      const rec = await loadRecord(tx, c, id, wctx.dialect, allowedOrThrow(ruleCondition(wctx, c, 'deleteRule')), { forUpdate: true })
-      if (!rec) throw notFound()
-      return deleteWithReferences(tx, this.deps.collections, wctx.dialect, c, rec)
+    const hooked = this.deps.hooks.onRecordDeleteRequest.has([c.id, c.name])
+    const stored = hooked ? await loadRecord(ctx.db, c, id, ctx.dialect, allowedOrThrow(ruleCondition(ctx, c, 'deleteRule'))) : { id }
+    if (!stored) throw notFound()
+    const out = await this.requestHook('onRecordDeleteRequest', c, new RecordModel(c, stored, stored), info, async () => {
+      await this.deps.store.transaction(async (tx) => {
+        const rec = await loadRecord(tx, c, id, this.deps.store.dialect, allowedOrThrow(ruleCondition(this.readContext(info, tx), c, 'deleteRule')), { forUpdate: true })
+        if (!rec) throw notFound()
+        await this.deps.writes.delete(c, rec)
+      })
+      return undefined
     })
-    for (const f of files) await this.removeFiles(f.collection, f.recordId, f.names)
-    this.deps.onCommitted(events)
+    return out instanceof HookResponse ? out : undefined
+  }
+
+  /**
+   * Runs a record request hook around `action` (the default behaviour). A handler may change
+   * `e.record` before `e.next()`, throw an ApiError, or answer with `e.json()` instead of `e.next()`.
+   */
+  private async requestHook<T>(name: 'onRecordViewRequest' | 'onRecordCreateRequest' | 'onRecordUpdateRequest' | 'onRecordDeleteRequest', c: Collection, record: RecordModel, info: RequestInfo, action: () => Promise<T>): Promise<T | HookResponse> {
+    const hook = this.deps.hooks[name]
+    if (!hook.has([c.id, c.name])) return action()
+    const e = { ...responder(), collection: c, record, requestInfo: info, auth: info.auth }
+    let result: T | undefined
+    await hook.trigger(e, async () => { result = await action() }, [c.id, c.name])
+    if (e.response) return new HookResponse(e.response)
+    return result as T
   }
 
   /** Ids among `records` that the caller manages through the collection's manageRule (they may see emails). */
@@ -254,16 +258,6 @@ export class RecordService {
     return new Set(rows.map((r) => r.id))
   }
 
-  /** Auth record ids are unique across all auth collections, so a token's id names one principal. */
-  private async idTakenByOtherAuth(tx: Executor, c: Collection, id: string): Promise<boolean> {
-    if (c.type !== 'auth') return false
-    for (const other of this.deps.collections.all()) {
-      if (other.type !== 'auth' || other.id === c.id) continue
-      if (await tx.get(sql`SELECT 1 AS "x" FROM ${this.deps.store.dialect.ident(other.name)} WHERE "id" = ${id}`)) return true
-    }
-    return false
-  }
-
   /** Does `rule` of `c` hold for record `id` for this caller? (locked rule → false) */
   async passesRule(ctx: ReadContext, c: Collection, rule: 'manageRule' | 'authRule' | 'viewRule' | 'listRule', id: string): Promise<boolean> {
     const cond = ruleCondition(ctx, c, rule)
@@ -271,43 +265,11 @@ export class RecordService {
     if (cond === undefined) return true
     return !!(await loadRecord(ctx.db, c, id, ctx.dialect, cond))
   }
+}
 
-  private stampDates(c: Collection, rec: RecordData, isNew: boolean) {
-    const now = formatDate(this.deps.clock.now())
-    for (const f of c.fields) {
-      if (f.type === 'autodate' && ((isNew && f.onCreate) || (!isNew && f.onUpdate))) rec[f.name] = now
-    }
-  }
-
-  private async validateFields(tx: Executor, c: Collection, rec: RecordData, before: RecordData | null, errors: ErrorData) {
-    const existingIds = async (collectionId: string, ids: string[]) => {
-      const target = this.deps.collections.find(collectionId)
-      if (!target || !ids.length) return new Set<string>()
-      const rows = await tx.all<{ id: string }>(sql`SELECT "id" FROM ${this.deps.store.dialect.ident(target.name)} WHERE "id" IN (${sql.join(ids.map((i) => sql`${i}`))})`)
-      return new Set(rows.map((r) => r.id))
-    }
-    for (const f of c.fields) {
-      if (errors[f.name] || f.type === 'password' || f.type === 'autodate') continue
-      if (c.type === 'auth' && f.name === 'tokenKey') continue
-      // Unchanged values are not re-validated (options may have tightened since they were stored).
-      if (before && JSON.stringify(before[f.name]) === JSON.stringify(rec[f.name]) && f.name !== 'id') continue
-      const err = await fieldKind(f.type)!.validate(f as never, rec[f.name], { isNew: !before, existingIds })
-      if (err) errors[f.name] = err
-    }
-  }
-
-  private uniqueError(err: unknown, c: Collection, message: string): unknown {
-    if (!isUniqueViolation(err)) return err
-    const data: ErrorData = {}
-    for (const name of uniqueViolationFields(err, c)) data[name] = fieldError('validation_not_unique', 'Value must be unique.')
-    return new ApiError(400, message, data, { cause: err })
-  }
-
-  private async writeUploads(c: Collection, recordId: string, uploads: { name: string; file: { data: Buffer } }[]) {
-    for (const u of uploads) await this.deps.files.put(`${c.id}/${recordId}/${u.name}`, u.file.data)
-  }
-
-  private async removeFiles(c: Collection, recordId: string, names: string[]) {
-    for (const n of names) await this.deps.files.delete(`${c.id}/${recordId}/${n}`).catch(() => {})
-  }
+/** Fields a request hook changed on the draft (compared with what the request alone would write). */
+function changedBy(draft: RecordData, original: RecordData): RecordData {
+  const out: RecordData = {}
+  for (const [k, v] of Object.entries(draft)) if (JSON.stringify(v) !== JSON.stringify(original[k])) out[k] = v
+  return out
 }

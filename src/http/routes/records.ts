@@ -47,7 +47,7 @@ export const recordRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app })
   })
 
   f.delete(`${base}/:id`, async (req, reply) => {
-    await app.records.delete(collectionOf(app, req), recordId(req), requestInfo(req))
-    return reply.status(204).send()
+    const answered = await app.records.delete(collectionOf(app, req), recordId(req), requestInfo(req))
+    return answered ?? reply.status(204).send()
   })
 }

@@ -1,0 +1,106 @@
+// Store contract, transactions: nested calls join the outer one, after-commit work runs only on commit.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SqliteStore } from '../../src/store/sqlite-store.ts'
+import { PostgresStore } from '../../src/store/postgres-store.ts'
+import { sql } from '../../src/store/sql.ts'
+import type { Store } from '../../src/store/types.ts'
+import { probe } from '../support/services.ts'
+import { createTestDatabase } from '../support/server.ts'
+
+const postgresUp = probe('postgres')
+if (!postgresUp) console.warn('SKIP postgres: no PostgreSQL answered; store transaction contract runs on SQLite only.')
+
+interface Opened { store: Store; close(): Promise<void> }
+
+const engines: { name: string; available: boolean; open(): Promise<Opened> }[] = [
+  {
+    name: 'sqlite', available: true,
+    async open() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'basalt-store-'))
+      const store = new SqliteStore({ file: path.join(dir, 'data.db') })
+      return { store, close: async () => { await store.close(); fs.rmSync(dir, { recursive: true, force: true }) } }
+    },
+  },
+  {
+    name: 'postgres', available: postgresUp,
+    async open() {
+      const db = await createTestDatabase()
+      const store = new PostgresStore({ connectionString: db.url, poolSize: 4 })
+      return { store, close: async () => { await store.close(); await db.drop() } }
+    },
+  },
+]
+
+const count = async (s: Store) => Number((await s.get<{ n: number }>(sql`SELECT COUNT(*) AS "n" FROM "t"`))!.n)
+
+for (const engine of engines) {
+  describe.skipIf(!engine.available)(`store transactions [${engine.name}]`, () => {
+    let opened: Opened
+    let store: Store
+    beforeAll(async () => {
+      opened = await engine.open()
+      store = opened.store
+      await store.exec('CREATE TABLE "t" ("id" TEXT PRIMARY KEY)')
+    })
+    afterAll(() => opened?.close())
+
+    it('a nested transaction joins the outer one instead of waiting for it', async () => {
+      await store.transaction(async (tx) => {
+        await tx.run(sql`INSERT INTO "t" ("id") VALUES ('outer')`)
+        await store.transaction(async (inner) => { await inner.run(sql`INSERT INTO "t" ("id") VALUES ('inner')`) })
+        // Reads through the store inside a transaction see its own uncommitted rows.
+        expect(await store.get(sql`SELECT "id" FROM "t" WHERE "id" = 'inner'`)).toEqual({ id: 'inner' })
+      })
+      expect(await count(store)).toBe(2)
+    })
+
+    it('rolling back the outer transaction undoes what nested calls wrote', async () => {
+      const before = await count(store)
+      await expect(store.transaction(async () => {
+        await store.transaction(async (inner) => { await inner.run(sql`INSERT INTO "t" ("id") VALUES ('doomed')`) })
+        await store.run(sql`INSERT INTO "t" ("id") VALUES ('doomed2')`)
+        throw new Error('boom')
+      })).rejects.toThrow('boom')
+      expect(await count(store)).toBe(before)
+    })
+
+    it('runs after-commit work once the outermost transaction committed, and never on rollback', async () => {
+      const log: string[] = []
+      await store.transaction(async (tx) => {
+        store.afterCommit(() => { log.push('outer') })
+        await store.transaction(async () => { store.afterCommit(() => { log.push('inner') }) })
+        await tx.run(sql`INSERT INTO "t" ("id") VALUES ('ac1')`)
+        expect(log).toEqual([])
+      })
+      expect(log).toEqual(['outer', 'inner'])
+      await store.transaction(async () => {
+        store.afterCommit(() => { log.push('rolled back') })
+        throw new Error('no')
+      }).catch(() => {})
+      expect(log).toEqual(['outer', 'inner'])
+    })
+
+    it('work started inside a transaction that outlives it opens its own transaction', async () => {
+      let later!: Promise<void>
+      await store.transaction(async () => {
+        later = new Promise<void>((resolve, reject) => setTimeout(() => {
+          store.transaction(async (tx) => { await tx.run(sql`INSERT INTO "t" ("id") VALUES ('later')`) }).then(resolve, reject)
+        }, 20))
+      })
+      await later
+      expect(await store.get(sql`SELECT "id" FROM "t" WHERE "id" = 'later'`)).toEqual({ id: 'later' })
+    })
+
+    it('concurrent transactions outside each other stay isolated and all commit', async () => {
+      const before = await count(store)
+      await Promise.all(Array.from({ length: 20 }, (_, i) => store.transaction(async (tx) => {
+        await tx.run(sql`INSERT INTO "t" ("id") VALUES (${`c${i}`})`)
+        await store.transaction(async (inner) => { await inner.run(sql`INSERT INTO "t" ("id") VALUES (${`d${i}`})`) })
+      })))
+      expect(await count(store)).toBe(before + 40)
+    })
+  })
+}
