@@ -13,6 +13,11 @@ import { recordAuthorizer } from './core/records/realtime-authorizer.ts'
 import { AuthService } from './auth/auth-service.ts'
 import { RoleService } from './auth/roles.ts'
 import { SessionService } from './auth/sessions.ts'
+import { OtpService } from './auth/otp.ts'
+import { TotpService } from './auth/totp-service.ts'
+import { EmailFlows } from './auth/email-flows.ts'
+import { OAuth2Flow } from './auth/oauth2/flow.ts'
+import { ExternalAuths } from './auth/oauth2/external-auths.ts'
 import { LocalFileStorage } from './files/local-storage.ts'
 import type { FileStorage } from './files/storage.ts'
 import { SettingsService } from './settings/settings-service.ts'
@@ -44,6 +49,12 @@ export interface App {
   auth: AuthService
   /** Cookie sessions (Basalt extension, docs/sessions.md). */
   sessions: SessionService
+  otp: OtpService
+  totp: TotpService
+  emailFlows: EmailFlows
+  oauth2: OAuth2Flow
+  /** Provider links of auth records (`_externalAuths`) and the address each link proved. */
+  externalAuths: ExternalAuths
   files: FileStorage
   roles: RoleService
   settings: SettingsService
@@ -99,6 +110,12 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   const auth = new AuthService({ store, collections, records, clock })
   const limiter = new RateLimiter(openRateLimitStore(config, clock), config.authFailureLimits)
   const sessions = new SessionService({ store, collections, clock })
+  const externalAuths = new ExternalAuths(collections, store, writes)
+  const settingsGet = { get: () => settings.get() }
+  const otp = new OtpService({ store, clock, auth, mailer, settings: settingsGet, writes, externalAuths })
+  const totp = new TotpService({ store, clock, auth, settings: settingsGet })
+  const emailFlows = new EmailFlows({ store, collections, clock, settings: () => settings.get(), mailer, writes, externalAuths })
+  const oauth2 = new OAuth2Flow({ store, collections, records, writes, auth, clock, externalAuths })
   const hub = new RealtimeHub({ authorize: recordAuthorizer(records, collections) })
   const unsubscribe = broker.subscribe((e) => {
     roles.onChange(e.collectionId)
@@ -135,9 +152,10 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   await schemaSync?.start(opts.cluster?.readyTimeoutMs)
 
   return {
-    config, clock, store, collections, records, writes, hooks, outbox, auth, sessions, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId,
+    config, clock, store, collections, records, writes, hooks, outbox, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId,
     truncate: (name) => records.truncate(collections.get(name)),
     async close() {
+      await emailFlows.idle()
       offGap()
       realtimeForward?.close()
       await schemaSync?.close()

@@ -1,5 +1,4 @@
 // EmailFlows: verification, password reset and email change — mail a single-use token, then confirm it.
-import type { App } from '../app.ts'
 import type { Collection, PasswordField } from '../core/collections/types.ts'
 import type { CollectionService } from '../core/collections/collection-service.ts'
 import { fieldKind } from '../core/collections/fields/index.ts'
@@ -7,7 +6,9 @@ import { isEmail } from '../core/collections/fields/email.ts'
 import { badRequest, fieldError, forbidden, hasErrors, unauthorized, type ErrorData } from '../core/errors.ts'
 import { formatDate, type Clock } from '../core/clock.ts'
 import { newTokenKey, randomString } from '../core/ids.ts'
-import { loadRecord, updateRecord } from '../core/records/record-io.ts'
+import { loadRecord } from '../core/records/record-io.ts'
+import type { RecordWrites } from '../core/records/record-writes.ts'
+import type { ExternalAuths } from './oauth2/external-auths.ts'
 import type { Mailer } from '../mail/mailer.ts'
 import type { ChangeEvent } from '../realtime/types.ts'
 import type { AuthInfo, RecordData } from '../rules/request-info.ts'
@@ -26,8 +27,10 @@ export interface EmailFlowsDeps {
   clock: Clock
   settings: () => Promise<Settings>
   mailer: Mailer
-  /** Publishes a committed change (realtime update events; a tokenKey change also unbinds realtime auth). */
-  publish: (event: ChangeEvent) => void
+  /** The record write path (hooks, outbox, realtime after commit). */
+  writes: RecordWrites
+  /** Proving an address drops provider links that did not prove it. */
+  externalAuths: ExternalAuths
   log?: (message: string, err?: unknown) => void
   /** A second request for the same record and flow within this window sends nothing (PocketBase: 2 min). */
   resendCooldownMs?: number
@@ -209,14 +212,12 @@ export class EmailFlows {
       if (!found) return null
       const rec: RecordData = { ...found.record }
       mutate(rec, found.claims)
-      const now = formatDate(this.deps.clock.now())
-      for (const f of c.fields) if (f.type === 'autodate' && f.onUpdate) rec[f.name] = now
-      await updateRecord(tx, c, String(rec.id), rec, this.deps.store.dialect)
-      return rec
+      const saved = await this.deps.writes.update(c, found.record, rec)
+      // Each of these flows proves the (new) address: links that never proved it go.
+      await this.deps.externalAuths.removeUnproven(c, String(rec.id), String(rec.email))
+      return saved
     })
-    if (!saved) return false
-    this.deps.publish({ action: 'update', collectionId: c.id, collectionName: c.name, record: saved })
-    return true
+    return !!saved
   }
 
   private async findByEmail(c: Collection, email: string): Promise<RecordData | undefined> {
@@ -277,20 +278,4 @@ function requireToken(value: unknown, strict = true): string {
   const token = typeof value === 'string' ? value : ''
   if (strict && token === '') throw badRequest('Something went wrong while processing your request.', { token: required() })
   return token
-}
-
-const instances = new WeakMap<App, EmailFlows>()
-
-/** The app's EmailFlows, built once from its parts (kept out of app.ts while other auth work lands there). */
-export function emailFlowsFor(app: App, opts: Pick<EmailFlowsDeps, 'log' | 'resendCooldownMs'> = {}): EmailFlows {
-  let flows = instances.get(app)
-  if (!flows) {
-    flows = new EmailFlows({
-      store: app.store, collections: app.collections, clock: app.clock, settings: () => app.settings.get(), mailer: app.mailer,
-      publish: (e) => { app.broker.publish(e).catch(() => {}) },
-      ...opts,
-    })
-    instances.set(app, flows)
-  }
-  return flows
 }

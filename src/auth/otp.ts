@@ -14,6 +14,8 @@ import type { RecordData, RequestInfo } from '../rules/request-info.ts'
 import type { AuthResponse, AuthService } from './auth-service.ts'
 import { mfaIdOf } from './mfa.ts'
 import { hashPassword } from './passwords.ts'
+import type { RecordWrites } from '../core/records/record-writes.ts'
+import type { ExternalAuths } from './oauth2/external-auths.ts'
 
 /** PocketBase: 5 attempts per record within 180 s, then 429 — digit codes are cheap to guess otherwise. */
 export const OTP_MAX_ATTEMPTS = 5
@@ -28,6 +30,8 @@ export interface OtpDeps {
   auth: AuthService
   mailer: Mailer
   settings: Pick<SettingsService, 'get'>
+  writes: RecordWrites
+  externalAuths: ExternalAuths
 }
 
 interface OtpRow { id: string; collectionRef: string; recordRef: string; password: string; sentTo: string; attempts: number; created: string }
@@ -149,9 +153,11 @@ export class OtpService {
     if (!record.verified && otp.sentTo === record.email) {
       // As PocketBase does when MFA is off: whoever pre-registered this address must not keep a working
       // password (nor its sessions). Hashed here, on success only, so failed attempts cost no argon2 work.
-      const extra = c.auth!.mfa.enabled ? sql.empty : sql`, "password" = ${await hashPassword(randomString(40))}, "tokenKey" = ${newTokenKey()}`
-      await tx.run(sql`UPDATE ${d.ident(c.name)} SET "verified" = ${d.bool(true)}${extra} WHERE "id" = ${recordId}`)
-      return { kind: 'ok', record: (await loadRecord(tx, c, recordId, d))! }
+      const reset = c.auth!.mfa.enabled ? {} : { password: await hashPassword(randomString(40)), tokenKey: newTokenKey() }
+      const saved = await this.deps.writes.update(c, record, { ...record, verified: true, ...reset })
+      // The address is proven now: provider links that never proved it go (account pre-hijacking).
+      await this.deps.externalAuths.removeUnproven(c, recordId, String(record.email))
+      return { kind: 'ok', record: saved }
     }
     return { kind: 'ok', record }
   }

@@ -5,14 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type PocketBase from 'pocketbase'
 import { startServer, waitFor, type TestServer } from '../support/server.ts'
 import { linkFrom, startSmtp, type TestSmtp } from '../support/smtp.ts'
-import { emailFlowsFor } from '../../src/auth/email-flows.ts'
 import { PASSWORD, failure, jwtPayload, raw, signUp, uniqueEmail } from './helpers.ts'
 
 let s: TestServer
 let su: PocketBase
 let smtp: TestSmtp
 /** Every background send finished (used before asserting that NO mail was sent). */
-const settled = () => emailFlowsFor(s.app).idle()
+const settled = () => s.app.emailFlows.idle()
 
 beforeAll(async () => {
   s = await startServer()

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import * as oidc from 'openid-client'
 import type { App } from '../../app.ts'
 import { SUPERUSERS_NAME, type Collection } from '../../core/collections/types.ts'
-import { badRequest, fieldError, forbidden, type ErrorData } from '../../core/errors.ts'
+import { ApiError, badRequest, fieldError, forbidden, type ErrorData } from '../../core/errors.ts'
 import type { ReadQuery } from '../../core/records/list-query.ts'
 import { loadRecord, rowToRecord } from '../../core/records/record-io.ts'
 import { isUniqueViolation } from '../../store/types.ts'
@@ -13,12 +13,12 @@ import type { RecordData, RequestInfo } from '../../rules/request-info.ts'
 import type { AuthResponse } from '../auth-service.ts'
 import { mfaIdOf } from '../mfa.ts'
 import { needsVerifier, oauth2Nonce } from './auth-methods.ts'
-import { ExternalAuths } from './external-auths.ts'
+import type { ExternalAuths } from './external-auths.ts'
 import { configurationFor, expectsIdToken, findProvider, type ProviderConfig } from './providers.ts'
 import { fetchOAuth2User, type OAuth2User } from './user.ts'
-import { accountPatch, applyPatch, newRecordBody } from './records.ts'
+import { accountPatch, applyPatch, isEmailTaken, newRecordBody, refuseForeignEmail } from './records.ts'
 
-type Deps = Pick<App, 'store' | 'collections' | 'records' | 'auth' | 'clock' | 'broker'>
+type Deps = Pick<App, 'store' | 'collections' | 'records' | 'writes' | 'auth' | 'clock' | 'externalAuths'>
 
 interface Input { provider: ProviderConfig; code: string; codeVerifier: string; redirectURL: string; createData: Record<string, unknown> }
 
@@ -35,7 +35,7 @@ export class OAuth2Flow {
   private readonly usedCodes = new Map<string, number>()
 
   constructor(private readonly deps: Deps) {
-    this.links = new ExternalAuths(deps.collections)
+    this.links = deps.externalAuths
   }
 
   async authenticate(c: Collection, body: Record<string, unknown>, q: ReadQuery, info: RequestInfo): Promise<AuthResponse> {
@@ -115,7 +115,7 @@ export class OAuth2Flow {
     let link = await this.links.find(store, c, p.name, user.id)
     let record = link && await loadRecord(store, c, link.recordRef, d)
     if (link && !record) {
-      await this.links.remove(store, link.id)
+      await this.links.remove(link.id)
       link = undefined
     }
     if (link && record) return { record: await this.updateExisting(c, record, user, false), isNew: false }
@@ -131,6 +131,7 @@ export class OAuth2Flow {
       return { record: await this.saveLink(c, p, user, record, false), isNew: false }
     }
     if (c.name === SUPERUSERS_NAME) throw badRequest('Superusers are not allowed to sign-up with OAuth2.')
+    refuseForeignEmail(createData, user)
     const { body, files } = await newRecordBody(this.deps.store, c, user, createData)
     // The normal create path: createRule (with @request.context = "oauth2"), validation, uploads, events.
     const created = await this.deps.records.create(c, { body, files }, {}, { ...info, context: 'oauth2', body }) as { id: string }
@@ -148,41 +149,36 @@ export class OAuth2Flow {
   private async updateExisting(c: Collection, record: RecordData, user: OAuth2User, claimed: boolean): Promise<RecordData> {
     const patch = await accountPatch(c, record, user, claimed)
     if (!patch) return record
-    const { record: saved, removedLinks } = await this.deps.store.transaction(async (tx) => {
-      const removed = patch.dropLinks ? await this.links.removeAllOf(tx, c, String(record.id)) : []
-      try {
-        return { record: await applyPatch(tx, this.deps.store.dialect, c, String(record.id), patch.values, this.deps.clock.now()), removedLinks: removed }
-      } catch (err) {
-        // Filling an empty email can collide with another account's: keep the record as it is then.
-        if (isUniqueViolation(err) && 'email' in patch.values) return { record, removedLinks: [] as RecordData[] }
-        throw err
-      }
-    })
-    this.publish(c, 'update', saved)
-    for (const l of removedLinks) this.publish(this.links.collection, 'delete', l)
-    return saved
+    try {
+      return await this.deps.store.transaction(async () => {
+        if (patch.dropLinks) await this.links.removeAllOf(c, String(record.id))
+        return applyPatch(this.deps.writes, c, record, patch.values)
+      })
+    } catch (err) {
+      // Filling an empty email can collide with another account's: keep the record as it is then.
+      if (isEmailTaken(err) && 'email' in patch.values) return record
+      throw err
+    }
   }
 
   private async saveLink(c: Collection, p: ProviderConfig, user: OAuth2User, record: RecordData, isNew: boolean): Promise<RecordData> {
     const { store } = this.deps
+    // The link proves the record's address only when the provider verified that same address.
+    const proven = user.email && user.email.toLowerCase() === String(record.email ?? '').toLowerCase() ? user.email : ''
     try {
-      const link = await this.links.insert(store, c, String(record.id), p.name, user.id, this.deps.clock.now(), store.dialect)
-      this.publish(this.links.collection, 'create', link)
+      await this.links.insert(c, String(record.id), p.name, user.id, this.deps.clock.now(), proven)
       return record
     } catch (err) {
-      if (!isUniqueViolation(err)) throw err
+      if (!isUniqueViolation(err) && !(err instanceof ApiError && err.status === 400)) throw err
       // A concurrent first login of the same provider account won the race: use its record.
       const winner = await this.links.find(store, c, p.name, user.id)
       const other = winner && await loadRecord(store, c, winner.recordRef, store.dialect)
-      if (other && isNew) await store.run(sql`DELETE FROM ${store.dialect.ident(c.name)} WHERE "id" = ${String(record.id)}`)
+      if (other && isNew) await this.deps.writes.delete(c, record)
       if (other) return other
       throw badRequest(`The account is already linked to another ${p.displayName} account.`, {}, err)
     }
   }
 
-  private publish(c: Collection, action: 'create' | 'update' | 'delete', record: RecordData) {
-    this.deps.broker.publish({ action, collectionId: c.id, collectionName: c.name, record }).catch(() => {})
-  }
 }
 
 /** The authorization response as openid-client expects it: redirect URI (query dropped) + the code. */

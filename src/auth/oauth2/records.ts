@@ -2,13 +2,13 @@
 // random password) and the verified/claimed patch applied to an existing account.
 import type { Collection, Field } from '../../core/collections/types.ts'
 import { fieldKind } from '../../core/collections/fields/index.ts'
-import { formatDate } from '../../core/clock.ts'
+import { ApiError, badRequest, fieldError } from '../../core/errors.ts'
+import type { RecordWrites } from '../../core/records/record-writes.ts'
+import { isUniqueViolation } from '../../store/types.ts'
 import { newTokenKey, randomString } from '../../core/ids.ts'
 import type { UploadedFile } from '../../core/records/input.ts'
-import { loadRecord } from '../../core/records/record-io.ts'
-import { sql, type Sql } from '../../store/sql.ts'
-import type { Executor, Store } from '../../store/types.ts'
-import type { SqlDialect } from '../../store/dialects/types.ts'
+import { sql } from '../../store/sql.ts'
+import type { Store } from '../../store/types.ts'
 import type { RecordData } from '../../rules/request-info.ts'
 import { hashPassword } from '../passwords.ts'
 import { downloadAvatar } from './safe-fetch.ts'
@@ -26,14 +26,15 @@ async function acceptable(field: Field, value: unknown): Promise<unknown | undef
 
 /**
  * The body for the normal record-create path. `createData` wins over mapped values; the email is the
- * provider's verified one (if any) unless createData sets one; the password is random unless given.
+ * provider's verified one (createData may only repeat it: refuseForeignEmail); the password is random unless given.
  * Avatars: a file field gets the image through the SSRF-safe downloader (https, public addresses only);
  * a url/text field gets the URL string.
  */
 export async function newRecordBody(store: Store, c: Collection, user: OAuth2User, createData: Record<string, unknown>): Promise<{ body: Record<string, unknown>; files: Map<string, UploadedFile[]> }> {
   const body: Record<string, unknown> = { ...createData }
   const files = new Map<string, UploadedFile[]>()
-  if (!('email' in body) && user.email) body.email = user.email
+  // The provider's verified address, as the provider spells it (refuseForeignEmail allowed only the same one).
+  if (user.email) body.email = user.email
   const mapped = c.auth!.oauth2.mappedFields ?? {}
   const fieldFor = (key: string) => {
     const name = typeof mapped[key] === 'string' ? mapped[key] : ''
@@ -81,10 +82,24 @@ export async function accountPatch(c: Collection, record: RecordData, user: OAut
   return { values, dropLinks: true }
 }
 
-/** Writes `values` (+ onUpdate autodates) to the record and returns it as stored. */
-export async function applyPatch(tx: Executor, d: SqlDialect, c: Collection, id: string, values: Record<string, unknown>, now: Date): Promise<RecordData> {
-  const sets: Sql[] = Object.entries(values).map(([k, v]) => sql`${d.ident(k)} = ${k === 'verified' ? d.bool(v === true) : v as string}`)
-  for (const f of c.fields) if (f.type === 'autodate' && f.onUpdate) sets.push(sql`${d.ident(f.name)} = ${formatDate(now)}`)
-  await tx.run(sql`UPDATE ${d.ident(c.name)} SET ${sql.join(sets)} WHERE "id" = ${id}`)
-  return (await loadRecord(tx, c, id, d))!
+/** Writes `values` through the record write path and returns the record as stored. */
+export async function applyPatch(writes: RecordWrites, c: Collection, record: RecordData, values: Record<string, unknown>): Promise<RecordData> {
+  return writes.update(c, record, { ...record, ...values })
+}
+
+/** A unique-email collision from the write path (or the driver). */
+export function isEmailTaken(err: unknown): boolean {
+  return isUniqueViolation(err) || (err instanceof ApiError && err.status === 400 && !!err.data.email)
+}
+
+/**
+ * A new account's email is the one the provider verified: `createData` may repeat it, never name
+ * another (otherwise anyone could pre-register a victim's address linked to their own provider account).
+ */
+export function refuseForeignEmail(createData: Record<string, unknown>, user: OAuth2User): void {
+  if (!('email' in createData) || createData.email === '' || createData.email === null) return
+  if (sameEmail(createData.email, user.email)) return
+  throw badRequest('Failed to authenticate.', {
+    email: fieldError('validation_oauth2_email_mismatch', 'The email must be the address verified by the OAuth2 provider.'),
+  })
 }

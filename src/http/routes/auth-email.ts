@@ -1,7 +1,7 @@
 // Email-flow routes: request/confirm verification, password reset and email change (all 204 on success).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { App } from '../../app.ts'
-import { emailFlowsFor, type EmailFlows } from '../../auth/email-flows.ts'
+import type { EmailFlows } from '../../auth/email-flows.ts'
 import type { Collection } from '../../core/collections/types.ts'
 import { badRequest } from '../../core/errors.ts'
 import { uiLinkRoutes } from './ui-links.ts'
@@ -16,8 +16,7 @@ function objectBody(raw: unknown): Body {
 }
 
 export const authEmailRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
-  // Background mail failures land in the server log (the request already answered 204).
-  const flows = emailFlowsFor(app, { log: (message, err) => f.log.error({ err }, message) })
+  const flows = app.emailFlows
   const base = '/api/collections/:collection'
   // Let mails already accepted with a 204 go out before the store closes underneath them.
   f.addHook('onClose', async () => { await flows.idle() })

@@ -3,7 +3,6 @@
 import { createHash } from 'node:crypto'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { App } from '../../app.ts'
-import { OAuth2Flow } from '../../auth/oauth2/flow.ts'
 import { providerCatalog } from '../../auth/oauth2/providers.ts'
 import { badRequest } from '../../core/errors.ts'
 import { pickFields, parseFields } from '../../core/records/fields-picker.ts'
@@ -42,7 +41,7 @@ const param = (v: unknown) => {
 }
 
 export const oauth2Routes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
-  const flow = new OAuth2Flow(app)
+  const flow = app.oauth2
 
   f.post('/api/collections/:collection/auth-with-oauth2', async (req) => {
     const c = app.auth.authCollection((req.params as Params).collection)

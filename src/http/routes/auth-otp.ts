@@ -1,8 +1,6 @@
 // Auth routes beyond passwords: request-otp, auth-with-otp, and the TOTP second factor (totp/*, auth-with-totp).
 import type { FastifyPluginAsync } from 'fastify'
 import type { App } from '../../app.ts'
-import { OtpService } from '../../auth/otp.ts'
-import { TotpService } from '../../auth/totp-service.ts'
 import { badRequest } from '../../core/errors.ts'
 import { pickFields, parseFields } from '../../core/records/fields-picker.ts'
 import { requestInfo } from '../context.ts'
@@ -11,9 +9,7 @@ type Params = { collection: string }
 type Query = Record<string, string | undefined>
 
 export const authFactorRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
-  // Stateless services over the App's store/mailer/settings; built here so App's wiring stays untouched.
-  const otp = new OtpService(app)
-  const totp = new TotpService(app)
+  const { otp, totp } = app
   const base = '/api/collections/:collection'
   const pick = (q: Query, value: unknown) => pickFields(value, parseFields(q.fields))
   const body = (raw: unknown) => {
