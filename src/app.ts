@@ -7,7 +7,9 @@ import { systemClock, type Clock } from './core/clock.ts'
 import { CollectionService } from './core/collections/collection-service.ts'
 import { RecordService } from './core/records/record-service.ts'
 import { RecordWrites } from './core/records/record-writes.ts'
-import { createHooks, type HookRegistry } from './core/hooks/registry.ts'
+import { createHooks, hookMethods, type HookMethods, type HookRegistry } from './core/hooks/registry.ts'
+import { appApi, type AppApi } from './framework/app-api.ts'
+import { RouteTable } from './framework/router.ts'
 import { Outbox } from './events/outbox.ts'
 import { recordAuthorizer } from './core/records/realtime-authorizer.ts'
 import { AuthService } from './auth/auth-service.ts'
@@ -34,7 +36,8 @@ import type { Store } from './store/types.ts'
 import { RateLimiter } from './ratelimit/limiter.ts'
 import { openRateLimitStore } from './ratelimit/open.ts'
 
-export interface App {
+/** The services, built once here (HTTP routes, hooks, jobs and the CLI all use these). */
+export interface AppCore {
   config: Config
   clock: Clock
   store: Store
@@ -67,9 +70,14 @@ export interface App {
   limiter: RateLimiter
   /** Random per process: tags this node's messages on the cluster channels. */
   nodeId: string
+  /** Custom routes added by hook files and framework-mode programs (`app.routerAdd`). */
+  router: RouteTable
   truncate(collection: string): Promise<void>
   close(): Promise<void>
 }
+
+/** What hook files, custom routes and framework-mode programs receive (docs/hooks.md). */
+export type App = AppCore & AppApi & HookMethods
 
 /** The store named by the config: PostgreSQL when DATABASE_URL is set, else SQLite in the data dir. */
 export function openStore(config: Config): Store {
@@ -94,13 +102,13 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   await migrate(store, collections)
   const files = new LocalFileStorage(path.join(config.dataDir, 'storage'))
   const settings = new SettingsService(store, clock)
-  const mailer = new SettingsMailer(() => settings.get())
+  const hooks = createHooks(() => config.hookTimeoutMs)
+  const mailer = new SettingsMailer(() => settings.get(), undefined, (message, deliver) => hooks.onMailerSend.trigger({ message }, (e) => deliver(e.message)))
   const nodeId = opts.cluster?.nodeId ?? randomUUID()
   // Redis (REDIS_URL) fans events out to every node; otherwise events stay in this process.
   const broker = openBroker(config, nodeId, opts.cluster)
   const roles = new RoleService(store)
   await roles.start()
-  const hooks = createHooks(() => config.hookTimeoutMs)
   const outbox = new Outbox(store, clock)
   const writes = new RecordWrites({
     store, collections, clock, files, hooks, outbox,
@@ -151,8 +159,9 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   // Bounded: a node whose Redis/PG listener is down still starts (local-only until it connects).
   await schemaSync?.start(opts.cluster?.readyTimeoutMs)
 
-  return {
-    config, clock, store, collections, records, writes, hooks, outbox, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId,
+  const router = new RouteTable()
+  const core: AppCore = {
+    router, config, clock, store, collections, records, writes, hooks, outbox, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId,
     truncate: (name) => records.truncate(collections.get(name)),
     async close() {
       await emailFlows.idle()
@@ -167,4 +176,5 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
       await store.close()
     },
   }
+  return Object.assign(core, appApi(core), hookMethods(hooks))
 }

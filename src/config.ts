@@ -41,6 +41,14 @@ export interface Config {
   authFailureLimits: BruteForceLimits
   /** Max time one hook handler (with the rest of its chain) may take before its write rolls back; 0 = none. */
   hookTimeoutMs: number
+  /** Hook files loaded at start (`*.ts`/`*.js`); null = `basalt_hooks` beside the data directory. */
+  hooksDir: string | null
+  /** Static files served at `/`; null = `basalt_public` beside the data directory. */
+  publicDir: string | null
+  /** Serve the public dir's index.html for unknown extension-less paths (single-page apps). */
+  indexFallback: boolean
+  /** `serve --dev`: reload hook files when they change. */
+  dev: boolean
 }
 
 export const DEFAULTS: Config = {
@@ -60,6 +68,10 @@ export const DEFAULTS: Config = {
   trustedProxies: null,
   authFailureLimits: DEFAULT_BRUTE_FORCE,
   hookTimeoutMs: 30_000,
+  hooksDir: null,
+  publicDir: null,
+  indexFallback: true,
+  dev: false,
 }
 
 export class ConfigError extends Error {}
@@ -103,6 +115,9 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
     out.redisUrl = env.REDIS_URL
   }
   if (env.BASALT_TRUSTED_PROXIES !== undefined) out.trustedProxies = trustedProxies(env.BASALT_TRUSTED_PROXIES)
+  if (env.BASALT_HOOKS_DIR) out.hooksDir = env.BASALT_HOOKS_DIR
+  if (env.BASALT_PUBLIC_DIR) out.publicDir = env.BASALT_PUBLIC_DIR
+  if (env.BASALT_INDEX_FALLBACK) out.indexFallback = env.BASALT_INDEX_FALLBACK !== 'false' && env.BASALT_INDEX_FALLBACK !== '0'
   if (env.BASALT_HOOK_TIMEOUT_MS) out.hookTimeoutMs = positiveInt('BASALT_HOOK_TIMEOUT_MS', env.BASALT_HOOK_TIMEOUT_MS)
   if (env.BASALT_AUTH_FAILURE_LIMITS) out.authFailureLimits = authFailureLimits(env.BASALT_AUTH_FAILURE_LIMITS)
   return out

@@ -45,7 +45,4 @@ export function registerErrorHandler(f: FastifyInstance) {
     req.log.error({ err }, 'unexpected error')
     return reply.status(500).send(new ApiError(500).toJSON())
   })
-  f.setNotFoundHandler((_req, reply) => {
-    reply.status(404).send(new ApiError(404).toJSON())
-  })
 }

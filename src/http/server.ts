@@ -18,6 +18,7 @@ import { settingsRoutes } from './routes/settings.ts'
 import { authEmailRoutes } from './routes/auth-email.ts'
 import { authSessionRoutes } from './routes/auth-sessions.ts'
 import { oauth2Routes } from './routes/auth-oauth2.ts'
+import { registerFallback } from './routes/fallback.ts'
 
 const SECURITY_HEADERS = {
   'x-xss-protection': '1; mode=block',
@@ -76,6 +77,8 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   await f.register(authContext, { app })
   // After authContext: superusers bypass the general limits and audiences need `req.auth`.
   await f.register(rateLimiting, { app })
+  // Custom routes and ./basalt_public answer whatever no built-in route matched.
+  registerFallback(f, app)
   for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes, impersonateRoutes, oauth2Routes]) {
     await f.register(routes, { app })
   }

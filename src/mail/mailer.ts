@@ -47,13 +47,21 @@ export class SmtpMailer implements Mailer {
 }
 
 /** Picks the mailer from the current settings on every send, so settings changes apply at once. */
+/** Wraps every send (the `onMailerSend` hook): may change the message, or not call `deliver` to drop it. */
+export type SendInterceptor = (message: MailMessage, deliver: (message: MailMessage) => Promise<void>) => Promise<void>
+
 export class SettingsMailer implements Mailer {
   readonly log: LogMailer
-  constructor(private readonly settings: () => Promise<Settings>, log?: LogMailer) {
+  constructor(private readonly settings: () => Promise<Settings>, log?: LogMailer, private readonly intercept?: SendInterceptor) {
     this.log = log ?? new LogMailer(() => 'basalt')
   }
 
   async send(message: MailMessage): Promise<void> {
+    if (this.intercept) return this.intercept({ ...message }, (m) => this.deliver(m))
+    return this.deliver(message)
+  }
+
+  private async deliver(message: MailMessage): Promise<void> {
     const s = await this.settings()
     if (s.smtp.enabled) return new SmtpMailer(s).send(message)
     return this.log.send(message)

@@ -1,29 +1,42 @@
 // `basalt serve`: start the server; on SIGTERM/SIGINT stop accepting, drain, close streams and the database.
-import { createApp } from '../../app.ts'
+import { createBasalt, type Basalt } from '../../framework/basalt.ts'
+import { HookLoadError } from '../../framework/hooks-loader.ts'
 import { ConfigError, fromEnv, parseHttpAddress, resolveConfig, type Config } from '../../config.ts'
-import { buildServer } from '../../http/server.ts'
 import { parseArgs, UsageError } from '../args.ts'
 
-export const SERVE_USAGE = `Usage: basalt serve [--http=HOST:PORT] [--dir=DATA_DIR]
+export const SERVE_USAGE = `Usage: basalt serve [--http=HOST:PORT] [--dir=DATA_DIR] [--hooksDir=DIR] [--publicDir=DIR] [--dev]
 
-  --http   address to listen on (default 127.0.0.1:8090, env BASALT_HTTP)
-  --dir    data directory (default ./basalt_data, env BASALT_DIR)`
+  --http        address to listen on (default 127.0.0.1:8090, env BASALT_HTTP)
+  --dir         data directory (default ./basalt_data, env BASALT_DIR)
+  --hooksDir    hook files (*.ts, *.js) to load (default ./basalt_hooks beside the data dir)
+  --publicDir   static files served at / (default ./basalt_public beside the data dir)
+  --dev         reload hook files when they change`
 
 export async function serveCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { http: 'string', dir: 'string' })
+  const args = parseArgs(argv, { http: 'string', dir: 'string', hooksDir: 'string', publicDir: 'string', dev: 'boolean' })
   if (args.positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`)
   const flags: Partial<Config> = {}
   try {
     if (args.flags.has('http')) Object.assign(flags, parseHttpAddress(String(args.flags.get('http'))))
     if (args.flags.has('dir')) flags.dataDir = String(args.flags.get('dir'))
+    if (args.flags.has('hooksDir')) flags.hooksDir = String(args.flags.get('hooksDir'))
+    if (args.flags.has('publicDir')) flags.publicDir = String(args.flags.get('publicDir'))
+    if (args.flags.has('dev')) flags.dev = true
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message)
     throw err
   }
   const config = resolveConfig(fromEnv(process.env), flags)
-  const app = await createApp(config)
-  const server = await buildServer(app)
-  await server.listen({ host: config.host, port: config.port })
+  let app: Basalt
+  try {
+    app = await createBasalt({ ...config, env: false })
+  } catch (err) {
+    // A hook file that fails to load stops the start, naming file, line and message.
+    if (err instanceof HookLoadError) { console.error(`basalt: ${err.message}`); return 1 }
+    throw err
+  }
+  await app.start()
+  const server = app.server!
   console.log(`Basalt listening on http://${config.host}:${config.port} (data: ${config.dataDir})`)
 
   return new Promise<number>((resolve) => {
@@ -43,9 +56,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
       try {
         // Realtime streams never end on their own; close them so the HTTP server can drain.
         app.hub.closeAll()
-        await server.close()
+        await app.stop()
         clearInterval(sweep)
-        await app.close()
         resolve(0)
       } catch (err) {
         console.error('shutdown failed', err)

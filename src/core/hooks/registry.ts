@@ -68,10 +68,9 @@ export function hookMethods(hooks: HookRegistry): HookMethods {
   return out as HookMethods
 }
 
-/** Builds a request event's `json()`/`response` pair. */
-export function responder(): { json(status: number, body: unknown): void; response?: { status: number; body: unknown } } {
-  const r: { json(status: number, body: unknown): void; response?: { status: number; body: unknown } } = {
-    json(status, body) { r.response = { status, body } },
-  }
-  return r
+/** Adds `json()` and `response` to a request event: `e.json(status, body)` records the answer on `e`. */
+export function withResponder<T extends object>(e: T): T & { json(status: number, body: unknown): void; response?: { status: number; body: unknown } } {
+  const out = e as T & { json(status: number, body: unknown): void; response?: { status: number; body: unknown } }
+  out.json = (status, body) => { out.response = { status, body } }
+  return out
 }

@@ -11,7 +11,7 @@ import { compileSort, RuleError } from '../../rules/index.ts'
 import type { RecordData, RequestInfo } from '../../rules/request-info.ts'
 import type { RoleService } from '../../auth/roles.ts'
 import type { HookRegistry } from '../hooks/registry.ts'
-import { responder } from '../hooks/registry.ts'
+import { withResponder } from '../hooks/registry.ts'
 import { HookResponse } from '../hooks/hook-response.ts'
 import { MAIN_ALIAS, fromMain, fromValues, loadRecord, rowToRecord } from './record-io.ts'
 import { andAll, compileOrFail, ruleCondition, type ReadContext } from './read-context.ts'
@@ -63,7 +63,7 @@ export class RecordService {
     }
     const hook = this.deps.hooks.onRecordsListRequest
     if (!hook.has([c.id, c.name])) return this.listPage(ctx, c, rule, q, info)
-    const e = { ...responder(), collection: c, requestInfo: info, auth: info.auth, records: [] as RecordModel[], result: null as ListResult | null }
+    const e = withResponder({ collection: c, requestInfo: info, auth: info.auth, records: [] as RecordModel[], result: null as ListResult | null })
     await hook.trigger(e, async () => { e.result = await this.listPage(ctx, c, rule, q, info, e.records) }, [c.id, c.name])
     return e.response ? new HookResponse(e.response) : e.result ?? { page: q.page, perPage: q.perPage, totalItems: 0, totalPages: 0, items: [] }
   }
@@ -240,7 +240,7 @@ export class RecordService {
   private async requestHook<T>(name: 'onRecordViewRequest' | 'onRecordCreateRequest' | 'onRecordUpdateRequest' | 'onRecordDeleteRequest', c: Collection, record: RecordModel, info: RequestInfo, action: () => Promise<T>): Promise<T | HookResponse> {
     const hook = this.deps.hooks[name]
     if (!hook.has([c.id, c.name])) return action()
-    const e = { ...responder(), collection: c, record, requestInfo: info, auth: info.auth }
+    const e = withResponder({ collection: c, record, requestInfo: info, auth: info.auth })
     let result: T | undefined
     await hook.trigger(e, async () => { result = await action() }, [c.id, c.name])
     if (e.response) return new HookResponse(e.response)

@@ -1,0 +1,11 @@
+// The `basalt` package entry (framework mode): createBasalt, the middlewares, errors and the types hook code uses.
+export { createBasalt, hooksDirOf, type Basalt, type BasaltOptions } from './framework/basalt.ts'
+export type { App } from './app.ts'
+export type { Config } from './config.ts'
+export { requireAuth, requireSuperuser, requireGuestOnly, requireRule, bodyLimit } from './framework/middlewares.ts'
+export type { Middleware, RouteHandler } from './framework/router.ts'
+export type { RouteEvent } from './framework/route-event.ts'
+export { RecordModel } from './core/records/record-model.ts'
+export { ApiError, badRequest, unauthorized, forbidden, notFound, fieldError } from './core/errors.ts'
+export type * from './core/hooks/events.ts'
+export { httpClient, type HttpClientOptions } from './framework/http-client.ts'
