@@ -115,7 +115,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
     onCommitted: (e) => { broker.publish(e).catch(() => {}) },
   })
   const records = new RecordService({ store, collections, clock, roles, hooks, writes })
-  const auth = new AuthService({ store, collections, records, clock })
+  const auth = new AuthService({ store, collections, records, clock, hooks })
   const limiter = new RateLimiter(openRateLimitStore(config, clock), config.authFailureLimits)
   const sessions = new SessionService({ store, collections, clock })
   const externalAuths = new ExternalAuths(collections, store, writes)
@@ -124,7 +124,15 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   const totp = new TotpService({ store, clock, auth, settings: settingsGet })
   const emailFlows = new EmailFlows({ store, collections, clock, settings: () => settings.get(), mailer, writes, externalAuths })
   const oauth2 = new OAuth2Flow({ store, collections, records, writes, auth, clock, externalAuths })
-  const hub = new RealtimeHub({ authorize: recordAuthorizer(records, collections) })
+  const hub = new RealtimeHub({
+    authorize: recordAuthorizer(records, collections),
+    hasBeforeSend: () => hooks.onRealtimeMessageSend.length > 0,
+    beforeSend: async (client, name, data) => {
+      const e = { clientId: client.id, auth: client.auth, message: { name, data }, sent: false }
+      await hooks.onRealtimeMessageSend.trigger(e, async () => { e.sent = true })
+      return e.sent ? e.message.data : null
+    },
+  })
   const unsubscribe = broker.subscribe((e) => {
     roles.onChange(e.collectionId)
     void hub.dispatch(e)
@@ -139,7 +147,11 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   const revokeOnSecretChange = (before?: Collection, after?: Collection) => {
     if (before?.auth && (!after?.auth || after.auth.authToken.secret !== before.auth.authToken.secret)) hub.invalidateAuth(before.id)
   }
+  // Settings and collection change hooks (docs/hooks.md); they run on the node that made the change.
+  settings.onChange((value) => { void hooks.onSettingsReload.trigger({ settings: value as unknown as Record<string, unknown> }).catch(() => {}) })
   collections.onChange((before, after) => {
+    const hook = !before ? hooks.onCollectionAfterCreateSuccess : !after ? hooks.onCollectionAfterDeleteSuccess : hooks.onCollectionAfterUpdateSuccess
+    if (hook.length) void hook.trigger({ collection: (after ?? before)!, oldCollection: after && before ? before : undefined }).catch(() => {})
     revokeOnSecretChange(before, after)
     // A deleted collection's uploads go with it (the node that deleted it does this, once).
     if (before && !after) files.deletePrefix(`${before.id}/`).catch(() => {})

@@ -4,7 +4,9 @@ import type { CollectionService } from '../core/collections/collection-service.t
 import type { RecordService } from '../core/records/record-service.ts'
 import { loadRecord, rowToRecord } from '../core/records/record-io.ts'
 import type { ReadQuery } from '../core/records/list-query.ts'
-import { badRequest, forbidden, notFound, unauthorized } from '../core/errors.ts'
+import { ApiError, badRequest, forbidden, notFound, unauthorized } from '../core/errors.ts'
+import { withResponder, type HookRegistry } from '../core/hooks/registry.ts'
+import { RecordModel } from '../core/records/record-model.ts'
 import type { Clock } from '../core/clock.ts'
 import { sql } from '../store/sql.ts'
 import type { Store } from '../store/types.ts'
@@ -15,6 +17,11 @@ import { MfaService, mfaIdOf, type AuthMethod } from './mfa.ts'
 import { oauth2AuthMethods } from './oauth2/auth-methods.ts'
 
 export interface AuthResponse { token: string; record: unknown; meta?: unknown }
+
+export type AuthRequestHook = 'onRecordAuthWithPasswordRequest' | 'onRecordAuthWithOTPRequest' | 'onRecordAuthWithOAuth2Request' | 'onRecordAuthRefreshRequest'
+const AUTH_METHOD: Record<AuthRequestHook, string> = {
+  onRecordAuthWithPasswordRequest: 'password', onRecordAuthWithOTPRequest: 'otp', onRecordAuthWithOAuth2Request: 'oauth2', onRecordAuthRefreshRequest: 'refresh',
+}
 
 /**
  * `method` names the factor that just succeeded and turns MFA on for this response (refresh and
@@ -27,8 +34,27 @@ const MAX_IDENTITY_LENGTH = 255
 export class AuthService {
   readonly mfa: MfaService
 
-  constructor(private readonly deps: { store: Store; collections: CollectionService; records: RecordService; clock: Clock }) {
+  constructor(private readonly deps: { store: Store; collections: CollectionService; records: RecordService; clock: Clock; hooks: HookRegistry }) {
     this.mfa = new MfaService(deps)
+  }
+
+  /**
+   * Runs a login-method request hook (`onRecordAuthWithPasswordRequest`, …) around `action`. Handlers
+   * may read `e.identity`, refuse by throwing, or continue with `e.next()`; `e.record` is the
+   * authenticated record once next() returned.
+   */
+  async authRequestHook(name: AuthRequestHook, c: Collection, info: RequestInfo, extra: { identity?: string }, action: () => Promise<AuthResponse>): Promise<AuthResponse> {
+    const hook = this.deps.hooks[name]
+    if (!hook.has([c.id, c.name])) return action()
+    const e = withResponder({ collection: c, record: null as RecordModel | null, authMethod: AUTH_METHOD[name], requestInfo: info, auth: info.auth, ...extra })
+    let out: AuthResponse | undefined
+    await hook.trigger(e, async () => {
+      out = await action()
+      e.record = new RecordModel(c, { ...(out.record as Record<string, unknown>) }, null)
+    }, [c.id, c.name])
+    if (e.response) throw new ApiError(e.response.status as never, String((e.response.body as { message?: unknown })?.message ?? ''), {})
+    if (!out) throw forbidden('The request was stopped by a hook.')
+    return out
   }
 
   /** Token → auth record. Any invalid, expired or revoked token yields null (the request is a guest). */
@@ -71,10 +97,12 @@ export class AuthService {
     }
     if (Object.keys(errors).length) throw badRequest('Something went wrong while processing your request.', errors)
 
-    const record = await this.findByIdentity(c, identity as string, identityField ? [identityField as string] : fields)
-    const ok = record ? await verifyPassword(String(record.password), password as string) : (await burnVerification(password as string), false)
-    if (!record || !ok) throw badRequest('Failed to authenticate.')
-    return this.respond(c, record, q, { ...info, context: 'password' }, { method: 'password', mfaId: mfaIdOf(info, body) })
+    return this.authRequestHook('onRecordAuthWithPasswordRequest', c, info, { identity: identity as string }, async () => {
+      const record = await this.findByIdentity(c, identity as string, identityField ? [identityField as string] : fields)
+      const ok = record ? await verifyPassword(String(record.password), password as string) : (await burnVerification(password as string), false)
+      if (!record || !ok) throw badRequest('Failed to authenticate.')
+      return this.respond(c, record, q, { ...info, context: 'password' }, { method: 'password', mfaId: mfaIdOf(info, body) })
+    })
   }
 
   async refresh(c: Collection, q: ReadQuery, info: RequestInfo, token: string | null): Promise<AuthResponse> {
@@ -82,7 +110,8 @@ export class AuthService {
     if (info.auth.collection.id !== c.id) throw forbidden('The request requires valid record authorization token of this collection.')
     const claims = token ? peekClaims(token) : null
     const reuse = claims && claims.refreshable === false
-    return this.respond(c, info.auth.record, q, info, reuse ? token! : undefined)
+    const record = info.auth.record
+    return this.authRequestHook('onRecordAuthRefreshRequest', c, info, {}, () => this.respond(c, record, q, info, reuse ? token! : undefined))
   }
 
   /**
@@ -99,8 +128,21 @@ export class AuthService {
       throw forbidden("The request doesn't satisfy the collection requirements to authenticate.")
     }
     if (opts.method) await this.mfa.check(c, record, opts.method, opts.mfaId ?? mfaIdOf(info), asSelf)
-    const [exported] = await this.deps.records.present(ctx, c, [record], q, { alwaysEmail: true })
-    return { token: token ?? await this.issueAuthToken(c, record), record: exported }
+    const build = async (rec: Record<string, unknown>, t: string): Promise<AuthResponse> =>
+      ({ token: t, record: (await this.deps.records.present(ctx, c, [rec], q, { alwaysEmail: true }))[0] })
+    const hook = this.deps.hooks.onRecordAuthRequest
+    if (!hook.has([c.id, c.name])) return build(record, token ?? await this.issueAuthToken(c, record))
+    // onRecordAuthRequest: every successful auth response (any method, refresh); handlers may change the record or token.
+    const e = withResponder({ collection: c, record: new RecordModel(c, { ...record }, record) as RecordModel | null, authMethod: opts.method ?? 'refresh', token: token ?? await this.issueAuthToken(c, record), requestInfo: info, auth: info.auth })
+    let out: AuthResponse | undefined
+    await hook.trigger(e, async () => {
+      out = await build(e.record!.data, e.token!)
+      // Computed fields a handler added (withCustomData) travel with the response record.
+      const schema = new Set(c.fields.map((f) => f.name))
+      for (const [k, v] of Object.entries(e.record!.data)) if (!schema.has(k)) (out.record as Record<string, unknown>)[k] = v
+    }, [c.id, c.name])
+    if (!out) throw forbidden('The request was stopped by a hook.')
+    return out
   }
 
   /** Async: OAuth2 providers may need discovery (cached) to build their authURL. */

@@ -115,6 +115,11 @@ export class OtpService {
     if (typeof password !== 'string' || !password || password.length > 255) errors.password = fieldError('validation_required', 'Cannot be blank.')
     if (Object.keys(errors).length) throw badRequest('Something went wrong while processing your request.', errors)
 
+    return this.deps.auth.authRequestHook('onRecordAuthWithOTPRequest', c, info, {}, () => this.consumeAndRespond(c, body, q, info))
+  }
+
+  private async consumeAndRespond(c: Collection, body: Record<string, unknown>, q: ReadQuery, info: RequestInfo): Promise<AuthResponse> {
+    const { otpId, password } = body
     const { store } = this.deps
     const pre = await store.get<OtpRow>(sql`SELECT * FROM "_otps" WHERE "id" = ${otpId as string} AND "collectionRef" = ${c.id}`)
     if (!pre) throw badRequest(INVALID)

@@ -20,6 +20,12 @@ export interface RealtimeHubOptions {
   onError?: (err: unknown, context: { clientId?: string; topic?: string }) => void
   /** Observability hook: a client closed (idle, lifetime, slow consumer, disconnect, shutdown). */
   onClose?: (client: RealtimeClient, reason: CloseReason) => void
+  /**
+   * Last look at each record message for one client (the `onRealtimeMessageSend` hook): returns the data
+   * to send, or null to skip it. Only consulted when `hasBeforeSend()` says handlers exist.
+   */
+  beforeSend?: (client: RealtimeClient, name: string, data: string) => Promise<string | null>
+  hasBeforeSend?: () => boolean
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000
@@ -110,6 +116,7 @@ export class RealtimeHub {
               payload = this.payloadFor(client, topic, event)
               memo.set(memoKey, payload)
             }
+            if (this.opts.beforeSend && this.opts.hasBeforeSend?.()) payload = this.withBeforeSend(client, topic.raw, payload)
             sends.push(client.enqueue(topic.raw, payload))
           }
         }
@@ -119,6 +126,13 @@ export class RealtimeHub {
       this.onError(err, {})
       return Promise.resolve()
     }
+  }
+
+  private withBeforeSend(client: RealtimeClient, name: string, payload: Promise<string | null>): Promise<string | null> {
+    return payload.then((data) => (data === null ? null : this.opts.beforeSend!(client, name, data))).catch((err) => {
+      this.onError(err, { clientId: client.id, topic: name })
+      return null
+    })
   }
 
   /** Sends one message right away (e.g. `@oauth2`), bypassing the event queue. False if unknown or dropped. */

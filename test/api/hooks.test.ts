@@ -231,3 +231,61 @@ describe('custom routes', () => {
     expect(await s.app.countRecords('posts', 'title = {:t}', { t: '" || id != "' })).toBe(0)
   })
 })
+
+describe('auth, realtime, settings and collection hooks', () => {
+  it('onRecordAuthWithPasswordRequest sees the identity and may refuse; onRecordAuthRequest may change the response record', async () => {
+    const { email, password } = await signUp(s)
+    ids.push(s.app.onRecordAuthWithPasswordRequest(async (e) => {
+      if (e.identity === email) throw new ApiError(403, 'Logins of this account are paused.')
+      await e.next()
+    }, 'users'))
+    const f = await failure(s.client().collection('users').authWithPassword(email, password))
+    expect(f).toMatchObject({ status: 403, body: { message: 'Logins of this account are paused.' } })
+    unbind()
+    ids.push(s.app.onRecordAuthRequest(async (e) => {
+      e.record!.withCustomData(true)
+      e.record!.set('loginMethod', e.authMethod)
+      await e.next()
+    }, 'users'))
+    const auth = await s.client().collection('users').authWithPassword(email, password)
+    expect(auth.record.loginMethod).toBe('password')
+    unbind()
+  })
+
+  it('onRealtimeSubscribeRequest can drop topics; onRealtimeMessageSend can rewrite or drop messages', async () => {
+    ids.push(s.app.onRealtimeSubscribeRequest(async (e) => { e.subscriptions = e.subscriptions.filter((t) => !t.startsWith('comments')); await e.next() }))
+    ids.push(s.app.onRealtimeMessageSend(async (e) => {
+      const data = JSON.parse(e.message.data)
+      if (data.record?.title === 'drop me') return
+      data.record.stamped = true
+      e.message.data = JSON.stringify(data)
+      await e.next()
+    }))
+    const pb = s.client()
+    const posts: Record<string, unknown>[] = []
+    const comments: unknown[] = []
+    await pb.collection('posts').subscribe('*', (ev) => { posts.push(ev.record) })
+    await pb.collection('comments').subscribe('*', (ev) => { comments.push(ev.record) })
+    await su.collection('posts').create({ title: 'drop me' })
+    const kept = await su.collection('posts').create({ title: 'keep me' })
+    await su.collection('comments').create({ text: 'never sent' })
+    await waitFor(() => posts.length >= 1)
+    await new Promise((r) => setTimeout(r, 200))
+    expect(posts).toHaveLength(1)
+    expect(posts[0]).toMatchObject({ id: kept.id, stamped: true })
+    expect(comments).toEqual([])
+    await pb.realtime.unsubscribe()
+    unbind()
+  })
+
+  it('collection and settings change hooks fire after the change', async () => {
+    const seen: string[] = []
+    ids.push(s.app.onCollectionAfterCreateSuccess(async (e) => { seen.push(`created ${e.collection.name}`); await e.next() }))
+    ids.push(s.app.onSettingsReload(async (e) => { seen.push(`settings ${(e.settings.meta as { appName: string }).appName}`); await e.next() }))
+    await su.collections.create({ name: 'hooked_collection', type: 'base', fields: [] })
+    await su.settings.update({ meta: { appName: 'Hooked' } })
+    await waitFor(() => seen.length === 2)
+    expect(seen).toEqual(['created hooked_collection', 'settings Hooked'])
+    unbind()
+  })
+})

@@ -41,6 +41,10 @@ export class OAuth2Flow {
   async authenticate(c: Collection, body: Record<string, unknown>, q: ReadQuery, info: RequestInfo): Promise<AuthResponse> {
     if (!c.auth!.oauth2.enabled) throw forbidden('The collection is not configured to allow OAuth2 authentication.')
     const input = this.validate(c, body)
+    return this.deps.auth.authRequestHook('onRecordAuthWithOAuth2Request', c, info, {}, () => this.exchange(c, input, body, q, info))
+  }
+
+  private async exchange(c: Collection, input: Input, body: Record<string, unknown>, q: ReadQuery, info: RequestInfo): Promise<AuthResponse> {
     const p = input.provider
     const now = this.deps.clock.now()
     this.claimCode(c, p, input.code, now.getTime())

@@ -2,14 +2,21 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { App } from '../../app.ts'
 import { openSseStream } from '../../realtime/index.ts'
+import { withResponder } from '../../core/hooks/registry.ts'
+import { requestInfo } from '../context.ts'
 
 export const realtimeRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
   f.get('/api/realtime', async (req, reply) => {
-    reply.hijack()
-    // CORS and security headers are not added by hooks to a hijacked reply.
-    reply.raw.setHeader('Access-Control-Allow-Origin', '*')
-    reply.raw.setHeader('X-Content-Type-Options', 'nosniff')
-    openSseStream(req.raw, reply.raw, app.hub, req.clientIp)
+    const open = async () => {
+      reply.hijack()
+      // CORS and security headers are not added by hooks to a hijacked reply.
+      reply.raw.setHeader('Access-Control-Allow-Origin', '*')
+      reply.raw.setHeader('X-Content-Type-Options', 'nosniff')
+      openSseStream(req.raw, reply.raw, app.hub, req.clientIp)
+    }
+    // onRealtimeConnectRequest may refuse the connection (throw) before the stream opens.
+    if (!app.hooks.onRealtimeConnectRequest.length) return open()
+    await app.hooks.onRealtimeConnectRequest.trigger(withResponder({ clientId: '', requestInfo: requestInfo(req, 'realtime'), auth: req.auth }), open)
   })
 
   f.post('/api/realtime', async (req, reply) => {
@@ -20,7 +27,14 @@ export const realtimeRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app 
       await app.realtimeForward.setSubscriptions(body.clientId, body.subscriptions ?? [], req.auth, req.clientIp)
       return reply.status(204).send()
     }
-    app.hub.setSubscriptions(body.clientId, body.subscriptions ?? [], req.auth, req.clientIp)
+    if (!app.hooks.onRealtimeSubscribeRequest.length) {
+      app.hub.setSubscriptions(body.clientId, body.subscriptions ?? [], req.auth, req.clientIp)
+      return reply.status(204).send()
+    }
+    // onRealtimeSubscribeRequest may change `e.subscriptions` or refuse (throw) before they apply.
+    const subs = Array.isArray(body.subscriptions) ? body.subscriptions.filter((x): x is string => typeof x === 'string') : []
+    const e = withResponder({ clientId: String(body.clientId ?? ''), subscriptions: subs, requestInfo: requestInfo(req, 'realtime'), auth: req.auth })
+    await app.hooks.onRealtimeSubscribeRequest.trigger(e, async () => { app.hub.setSubscriptions(body.clientId, e.subscriptions, req.auth, req.clientIp) })
     return reply.status(204).send()
   })
 }
