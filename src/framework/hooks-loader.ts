@@ -32,6 +32,7 @@ let generation = 0
  */
 export async function loadHookFiles(app: App, dir: string): Promise<LoadedHooks> {
   const files = hookFiles(dir)
+  if (files.length) markAsEsm(dir)
   const api = register({ namespace: `basalt-hooks-${++generation}` })
   const bound: [HookName, string][] = []
   const scoped = new Proxy(app, {
@@ -72,6 +73,16 @@ export async function loadHookFiles(app: App, dir: string): Promise<LoadedHooks>
     throw err
   }
   return { files, unload }
+}
+
+/**
+ * Hook files are ES modules (`export default`). Without a `"type": "module"` package.json above them,
+ * .ts/.js files would load as CommonJS and errors would lose their line numbers, so the hooks
+ * directory gets its own one-line package.json the first time it is loaded.
+ */
+function markAsEsm(dir: string): void {
+  const pkg = path.join(dir, 'package.json')
+  if (!fs.existsSync(pkg)) fs.writeFileSync(pkg, JSON.stringify({ type: 'module', private: true }, null, 2) + '\n')
 }
 
 /** `file:line:column: message`, the position taken from the error's stack or the compiler's message. */
