@@ -16,7 +16,7 @@ let tallPng: Buffer
 let photo: RecordModel
 
 const THUMBS = ['10x10', '10x10t', '10x10b', '10x10f', '0x20', '10x0']
-const file = (body: Buffer | string, name: string, type: string) => new File([body], name, { type })
+const file = (body: Buffer | string, name: string, type: string) => new File([body as BlobPart], name, { type })
 const urlPath = (u: string) => u.replace(s.url, '')
 
 async function image(buf: Buffer) {
@@ -111,6 +111,15 @@ describe('thumbnails (?thumb=)', () => {
     } finally {
       files.put = put
     }
+  })
+
+  it('replacing or deleting the original removes its thumbs', async () => {
+    const rec = await pb.collection('gallery').create({ photo: file(tallPng, 'gone.png', 'image/png') })
+    await get(urlPath(pb.files.getURL(rec, rec.photo, { thumb: '10x10' })))
+    const thumbsDir = path.join(s.dir, 'storage', rec.collectionId, rec.id, `thumbs_${rec.photo}`)
+    expect(fs.readdirSync(thumbsDir)).toEqual([`10x10_${rec.photo}`])
+    await su.collection('gallery').update(rec.id, { photo: file(tallPng, 'new.png', 'image/png') })
+    expect(fs.existsSync(thumbsDir)).toBe(false)
   })
 
   it('a corrupt image named .png falls back to the original', async () => {
