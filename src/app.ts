@@ -21,6 +21,7 @@ import { EmailFlows } from './auth/email-flows.ts'
 import { OAuth2Flow } from './auth/oauth2/flow.ts'
 import { ExternalAuths } from './auth/oauth2/external-auths.ts'
 import { LocalFileStorage } from './files/local-storage.ts'
+import { ConfiguredFileStorage } from './files/configured-storage.ts'
 import type { FileStorage } from './files/storage.ts'
 import { SettingsService } from './settings/settings-service.ts'
 import { SettingsMailer } from './mail/mailer.ts'
@@ -100,8 +101,9 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   const store = openStore(config)
   const collections = new CollectionService(store, clock)
   await migrate(store, collections)
-  const files = new LocalFileStorage(path.join(config.dataDir, 'storage'))
   const settings = new SettingsService(store, clock)
+  // settings.s3 switches uploads to S3 at runtime (src/files/configured-storage.ts).
+  const files = new ConfiguredFileStorage(new LocalFileStorage(path.join(config.dataDir, 'storage')), async () => (await settings.get()).s3)
   const hooks = createHooks(() => config.hookTimeoutMs)
   const mailer = new SettingsMailer(() => settings.get(), undefined, (message, deliver) => hooks.onMailerSend.trigger({ message }, (e) => deliver(e.message)))
   const nodeId = opts.cluster?.nodeId ?? randomUUID()
@@ -185,6 +187,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
       roles.stop()
       await broker.close()
       await limiter.close()
+      files.close()
       await store.close()
     },
   }

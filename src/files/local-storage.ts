@@ -1,11 +1,11 @@
 // FileStorage on the local filesystem: validated keys confined to a root dir, atomic temp-file + rename writes.
 import { createWriteStream } from 'node:fs'
-import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { InvalidStorageKeyError, assertValidKey, type FileStorage } from './storage.ts'
+import { InvalidStorageKeyError, assertValidKey, type ByteRange, type FileStat, type FileStorage, type StoredFile } from './storage.ts'
 
 /** errno codes that mean "this key does not exist" for reads/deletes. */
 const MISSING = new Set(['ENOENT', 'ENOTDIR'])
@@ -64,7 +64,7 @@ export class LocalFileStorage implements FileStorage {
     }
   }
 
-  async get(key: string): Promise<{ stream: NodeJS.ReadableStream; size: number } | null> {
+  async get(key: string, opts: { range?: ByteRange } = {}): Promise<StoredFile | null> {
     const p = this.pathFor(key)
     let fh
     try {
@@ -81,11 +81,45 @@ export class LocalFileStorage implements FileStorage {
         await fh.close()
         return null
       }
-      return { stream: fh.createReadStream({ autoClose: true }), size: st.size }
+      const range = opts.range ? { start: opts.range.start, end: opts.range.end } : {}
+      return { stream: fh.createReadStream({ autoClose: true, ...range }), size: st.size, modified: st.mtime }
     } catch (e) {
       await fh.close().catch(() => {})
       throw e
     }
+  }
+
+  async stat(key: string): Promise<FileStat | null> {
+    try {
+      const st = await stat(this.pathFor(key))
+      return st.isFile() ? { size: st.size, modified: st.mtime } : null
+    } catch (e) {
+      if (isMissing(e)) return null
+      throw e
+    }
+  }
+
+  async list(prefix: string): Promise<(FileStat & { key: string })[]> {
+    const slash = prefix.lastIndexOf('/')
+    const dirKey = slash === -1 ? '' : prefix.slice(0, slash)
+    if (prefix.slice(slash + 1)) this.pathFor(prefix)
+    const dir = dirKey ? this.pathFor(dirKey) : this.root
+    let entries: string[]
+    try {
+      entries = (await readdir(dir, { recursive: true })).map(String)
+    } catch (e) {
+      if (isMissing(e)) return []
+      throw e
+    }
+    const out: (FileStat & { key: string })[] = []
+    for (const rel of entries) {
+      const key = (dirKey ? dirKey + '/' : '') + rel.split(path.sep).join('/')
+      // Temp files of writes in progress are not keys (their segment starts with a dot).
+      if (!key.startsWith(prefix) || key.split('/').some((seg) => seg.startsWith('.'))) continue
+      const st = await stat(path.join(dir, rel)).catch(() => null)
+      if (st?.isFile()) out.push({ key, size: st.size, modified: st.mtime })
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   }
 
   async delete(key: string): Promise<void> {

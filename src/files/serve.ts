@@ -1,5 +1,6 @@
 // Response headers for serving stored files safely (type by extension, inline only for inert types) and magic-number sniffing.
 import { extensionOf } from './names.ts'
+import { sniffContent } from './sniff.ts'
 
 const MIME_BY_EXT: Readonly<Record<string, string>> = {
   png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp',
@@ -76,19 +77,16 @@ export function fileResponseHeaders(filename: string, opts: { download: boolean 
     // Same policy as PocketBase: even if a browser renders the file, it gets no scripts, no origin.
     'Content-Security-Policy': "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox",
     'Cache-Control': 'max-age=2592000, stale-while-revalidate=86400',
+    'Accept-Ranges': 'bytes',
   }
 }
 
-/** Type from magic numbers for a few formats that matter for inline serving/thumbs; null when unknown. */
+const INLINE_SNIFFABLE = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf'])
+
+/** Type from magic numbers for the formats that matter for inline serving/thumbs; null otherwise. */
 export function sniffMime(buf: Uint8Array): string | null {
-  if (!buf || buf.length < 3) return null
-  const starts = (sig: number[], at = 0) => buf.length >= at + sig.length && sig.every((b, i) => buf[at + i] === b)
-  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png'
-  if (starts([0xff, 0xd8, 0xff])) return 'image/jpeg'
-  if (starts([0x47, 0x49, 0x46, 0x38]) && (starts([0x37, 0x61], 4) || starts([0x39, 0x61], 4))) return 'image/gif'
-  if (starts([0x52, 0x49, 0x46, 0x46]) && starts([0x57, 0x45, 0x42, 0x50], 8)) return 'image/webp'
-  if (starts([0x25, 0x50, 0x44, 0x46, 0x2d])) return 'application/pdf'
-  return null
+  const t = sniffContent(buf)
+  return t && INLINE_SNIFFABLE.has(t) ? t : null
 }
 
 /**

@@ -18,16 +18,29 @@
  * - Size limits — enforce them before or while streaming into `put`.
  * - Transactions with the database: writing the record and its files is not atomic; callers must
  *   clean up files when the DB write fails and delete files only after the DB commit.
- * - Listing, metadata (content type, mtime), range reads, or ordering between concurrent puts to one key
- *   (last rename wins).
+ * - Content type metadata, or ordering between concurrent puts to one key (last write wins).
  * - Durability across power loss beyond what the backend documents.
+ * - Listing order beyond "sorted by key", and consistency of `list` with puts that are still running.
  */
 export interface FileStorage {
   put(key: string, data: Buffer | NodeJS.ReadableStream): Promise<void>
-  get(key: string): Promise<{ stream: NodeJS.ReadableStream; size: number } | null>
+  /**
+   * Content of a key, or null when missing. With `range` (inclusive byte offsets, already checked by
+   * the caller against `stat().size`) the stream holds only those bytes; `size` is always the whole size.
+   */
+  get(key: string, opts?: { range?: ByteRange }): Promise<StoredFile | null>
+  /** Size and modification time of a key, or null when missing (no content is opened). */
+  stat(key: string): Promise<FileStat | null>
   delete(key: string): Promise<void>
   deletePrefix(prefix: string): Promise<void>
+  /** Every key starting with `prefix` (files only, thumbs included), sorted by key. */
+  list(prefix: string): Promise<(FileStat & { key: string })[]>
 }
+
+export interface FileStat { size: number; modified: Date }
+export interface StoredFile extends FileStat { stream: NodeJS.ReadableStream }
+/** Inclusive byte offsets, as in an HTTP `Range: bytes=start-end` header. */
+export interface ByteRange { start: number; end: number }
 
 export class InvalidStorageKeyError extends Error {
   constructor(key: string, reason: string) {

@@ -1,5 +1,6 @@
 // Application settings as PocketBase shapes them (meta, smtp, rateLimits, trustedProxy, batch, logs): defaults and validation.
 import { fieldError, type ErrorData } from '../core/errors.ts'
+import type { S3Config } from '../files/s3-storage.ts'
 
 export interface RateLimitRule { label: string; audience: '' | '@guest' | '@auth'; maxRequests: number; duration: number }
 
@@ -10,9 +11,11 @@ export interface Settings {
   rateLimits: { enabled: boolean; rules: RateLimitRule[]; excludedIPs: string[] }
   trustedProxy: { headers: string[]; useLeftmostIP: boolean }
   logs: { maxDays: number; minLevel: number; logIP: boolean; logAuthId: boolean }
+  /** Uploaded files on an S3-compatible store instead of the data directory (docs/files.md). */
+  s3: S3Config
 }
 
-export const SECRET_PATHS = [['smtp', 'password']] as const
+export const SECRET_PATHS = [['smtp', 'password'], ['s3', 'secret']] as const
 
 export function defaultSettings(env: NodeJS.ProcessEnv = {}): Settings {
   return {
@@ -50,6 +53,7 @@ export function defaultSettings(env: NodeJS.ProcessEnv = {}): Settings {
     },
     trustedProxy: { headers: [], useLeftmostIP: false },
     logs: { maxDays: 5, minLevel: 0, logIP: true, logAuthId: false },
+    s3: { enabled: false, bucket: '', region: '', endpoint: '', accessKey: '', secret: '', forcePathStyle: false },
   }
 }
 
@@ -73,7 +77,7 @@ export function mergeSettings(current: Settings, patch: Json): { settings: Setti
       const sameType = Array.isArray(old) ? Array.isArray(v) : typeof old === typeof v
       if (!sameType) { sectionErrors[key] = fieldError('validation_invalid_value', `Must be ${Array.isArray(old) ? 'a list' : `a ${typeof old}`}.`); continue }
       // A blank secret in a PATCH means "keep the stored one" (GET never returns it).
-      if (section === 'smtp' && key === 'password' && v === '') continue
+      if (v === '' && SECRET_PATHS.some(([s, k]) => s === section && k === key)) continue
       ;(target as Json)[key] = v
     }
     if (Object.keys(sectionErrors).length) errors[section] = sectionErrors
@@ -100,15 +104,30 @@ export function validateSettings(s: Settings): ErrorData {
     }
   })
   if (Object.keys(rules).length) errors.rateLimits = { rules }
+  const s3 = validateS3(s.s3)
+  if (s3) errors.s3 = s3
   if (!s.trustedProxy.headers.every((h) => typeof h === 'string' && /^[A-Za-z0-9-]+$/.test(h))) {
     errors.trustedProxy = { headers: fieldError('validation_invalid_value', 'Header names only.') }
   }
   return errors
 }
 
+/** PocketBase's rule: an enabled S3 config needs bucket, region, endpoint and both keys. */
+export function validateS3(c: S3Config): ErrorData | null {
+  if (!c.enabled) return null
+  const errors: ErrorData = {}
+  for (const k of ['bucket', 'region', 'endpoint', 'accessKey', 'secret'] as const) {
+    if (!c[k].trim()) errors[k] = fieldError('validation_required', 'Cannot be blank.')
+  }
+  if (c.endpoint && !/^https?:\/\/[^\s/]+/.test(c.endpoint) && !/^[\w.-]+(:\d+)?$/.test(c.endpoint)) {
+    errors.endpoint = fieldError('validation_invalid_url', 'Must be a valid url.')
+  }
+  return Object.keys(errors).length ? errors : null
+}
+
 /** Settings as sent to clients: secrets blanked. */
 export function publicSettings(s: Settings): Settings {
-  const out = structuredClone(s)
-  out.smtp.password = ''
-  return out
+  const out = structuredClone(s) as unknown as Record<string, Record<string, unknown>>
+  for (const [section, key] of SECRET_PATHS) if (out[section]) out[section][key] = ''
+  return out as unknown as Settings
 }

@@ -36,7 +36,7 @@ beforeAll(async () => {
     ],
   })
   docsId = docs.id
-  await su.collections.create({ name: 'secrets', createRule: '', fields: [{ name: 'doc', type: 'file', maxSelect: 1 }] })
+  await su.collections.create({ name: 'secrets', createRule: '', fileAccess: 'viewRule', fields: [{ name: 'doc', type: 'file', maxSelect: 1 }] })
 })
 afterAll(async () => { await s?.close() })
 
@@ -152,7 +152,7 @@ describe('file access', () => {
     expect((await raw(s, url(rec.id))).status).toBe(404)
   })
 
-  it('a file of a record the caller cannot view → 404', async () => {
+  it('with fileAccess "viewRule", a file of a record the caller cannot view → 404', async () => {
     const rec = await s.client().collection('secrets').create({ doc: text('s.txt', 'secret') })
     expect((await raw(s, `/api/files/secrets/${rec.id}/${rec.doc}`)).status).toBe(404)
     const stored = await su.collection('secrets').getOne(rec.id)

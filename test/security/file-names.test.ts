@@ -1,4 +1,4 @@
-// SECURITY.md H1/H3/H5 (+ D5/H11 access, H10 ranges): hostile upload names, active content, traversal on download.
+// SECURITY.md H1/H3/H5 (+ D5/H11 access to protected files, H10 ranges): hostile upload names, active content, traversal on download.
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

@@ -49,7 +49,7 @@ export async function setupWorld(opts: WorldOptions = {}): Promise<World> {
       { name: 'secret', type: 'text', hidden: true },
       { name: 'balance', type: 'number' },
       { name: 'meta', type: 'json' },
-      { name: 'doc', type: 'file', maxSelect: 5, maxSize: 1024 * 1024 },
+      { name: 'doc', type: 'file', maxSelect: 5, maxSize: 1024 * 1024, protected: true },
       ...(opts.postFields ?? []),
     ],
     listRule: OWNER_RULE,

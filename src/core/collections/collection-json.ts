@@ -17,6 +17,7 @@ export function collectionToJson(c: Collection): Record<string, unknown> {
     updateRule: c.updateRule, deleteRule: c.deleteRule,
     fields: c.fields.map((f) => ({ ...f })), indexes: [...c.indexes],
     created: c.created, updated: c.updated,
+    fileAccess: c.fileAccess ?? 'public',
   }
   if (c.auth) {
     for (const key of AUTH_KEYS) {

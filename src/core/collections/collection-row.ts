@@ -14,6 +14,13 @@ export function parseCollectionRow(row: CollectionRow): Collection {
     updateRule: row.updateRule as string | null, deleteRule: row.deleteRule as string | null,
     created: String(row.created), updated: String(row.updated),
   }
-  if (c.type === 'auth') c.auth = JSON.parse(String(row.options))
+  const { fileAccess, ...options } = JSON.parse(String(row.options || '{}')) as Record<string, unknown>
+  if (c.type === 'auth') c.auth = options as unknown as Collection['auth']
+  if (fileAccess === 'viewRule') c.fileAccess = fileAccess
   return c
+}
+
+/** The `options` column: auth options plus collection-level extensions (`fileAccess`). */
+export function collectionOptionsJson(c: Collection): string {
+  return JSON.stringify({ ...(c.auth ?? {}), ...(c.fileAccess === 'viewRule' ? { fileAccess: c.fileAccess } : {}) })
 }

@@ -12,7 +12,7 @@ import { validateCollection } from './collection-validate.ts'
 import { externalAuthsCollection, rolesCollection, superusersCollection, usersCollection } from './system-collections.ts'
 import { formatIndex, parseIndex } from './indexes.ts'
 import type { Collection, CollectionType, Field, RuleName, SchemaLookup } from './types.ts'
-import { parseCollectionRow, type CollectionRow } from './collection-row.ts'
+import { collectionOptionsJson, parseCollectionRow, type CollectionRow } from './collection-row.ts'
 
 const RULES: RuleName[] = ['listRule', 'viewRule', 'createRule', 'updateRule', 'deleteRule']
 
@@ -81,6 +81,7 @@ export class CollectionService implements SchemaLookup {
       created: now, updated: now,
     }
     for (const r of RULES) if (r in input) c[r] = ruleValue(input[r])
+    applyFileAccess(c, input)
     if (type === 'auth') {
       c.auth = mergeAuthOptions(defaultAuthOptions(), input)
       ensureAuthIndexes(c)
@@ -103,6 +104,7 @@ export class CollectionService implements SchemaLookup {
     if ('fields' in input) c.fields = buildFields(input.fields, before, c.type)
     if ('indexes' in input) c.indexes = normalizeIndexes(input.indexes, c.name)
     for (const r of RULES) if (r in input) c[r] = ruleValue(input[r])
+    applyFileAccess(c, input)
     if (c.auth) {
       c.auth = mergeAuthOptions(c.auth, input)
       if (c.auth.authRule !== before.auth!.authRule) c.auth.authToken.secret = defaultAuthOptions().authToken.secret
@@ -118,7 +120,7 @@ export class CollectionService implements SchemaLookup {
       await tx.run(sql`UPDATE "_collections" SET "name" = ${c.name}, "fields" = ${JSON.stringify(c.fields)},
         "indexes" = ${JSON.stringify(c.indexes)}, "listRule" = ${c.listRule}, "viewRule" = ${c.viewRule},
         "createRule" = ${c.createRule}, "updateRule" = ${c.updateRule}, "deleteRule" = ${c.deleteRule},
-        "options" = ${JSON.stringify(c.auth ?? {})}, "updated" = ${c.updated} WHERE "id" = ${c.id}`)
+        "options" = ${collectionOptionsJson(c)}, "updated" = ${c.updated} WHERE "id" = ${c.id}`)
     })
     this.uncache(before)
     this.cache(c)
@@ -147,7 +149,7 @@ export class CollectionService implements SchemaLookup {
       "listRule", "viewRule", "createRule", "updateRule", "deleteRule", "options", "created", "updated")
       VALUES (${c.id}, ${c.system}, ${c.type}, ${c.name}, ${JSON.stringify(c.fields)}, ${JSON.stringify(c.indexes)},
       ${c.listRule}, ${c.viewRule}, ${c.createRule}, ${c.updateRule}, ${c.deleteRule},
-      ${JSON.stringify(c.auth ?? {})}, ${c.created}, ${c.updated})`)
+      ${collectionOptionsJson(c)}, ${c.created}, ${c.updated})`)
     await createCollectionTable(tx, c, this.store.dialect)
   }
 
@@ -169,6 +171,14 @@ export class CollectionService implements SchemaLookup {
   private emit(before: Collection | undefined, after: Collection | undefined) {
     for (const l of this.listeners) l(before, after)
   }
+}
+
+/** `fileAccess` (Basalt extension): "public" (or null) clears it; other values are left for validation. */
+function applyFileAccess(c: Collection, input: Record<string, unknown>) {
+  if (!('fileAccess' in input)) return
+  const v = input.fileAccess
+  if (v === 'public' || v === null || v === undefined) delete c.fileAccess
+  else c.fileAccess = v as Collection['fileAccess']
 }
 
 function ruleValue(v: unknown): string | null {

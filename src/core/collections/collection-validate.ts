@@ -4,7 +4,7 @@ import { validateRule } from '../../rules/index.ts'
 import type { SqlDialect } from '../../store/dialects/types.ts'
 import { fieldKind, validateFieldName } from './fields/index.ts'
 import { parseIndex } from './indexes.ts'
-import type { Collection, RuleName, SchemaLookup } from './types.ts'
+import { FILE_ACCESS_MODES, type Collection, type RuleName, type SchemaLookup } from './types.ts'
 
 const NAME = /^\w+$/
 const RULES: RuleName[] = ['listRule', 'viewRule', 'createRule', 'updateRule', 'deleteRule']
@@ -34,6 +34,9 @@ export function validateCollection(c: Collection, before: Collection | undefined
   }
   const ruleEntries: [string, string | null][] = RULES.map((r) => [r, c[r]])
   if (c.auth) ruleEntries.push(['authRule', c.auth.authRule], ['manageRule', c.auth.manageRule])
+  if (c.fileAccess !== undefined && !FILE_ACCESS_MODES.includes(c.fileAccess)) {
+    errors.fileAccess = fieldError('validation_in_invalid', 'Must be "public" or "viewRule".')
+  }
   if (c.auth?.manageRule === '') errors.manageRule = fieldError('validation_invalid_rule', 'The manage rule must be null or a non-empty expression.')
   for (const [key, rule] of ruleEntries) {
     if (rule === null || rule === '') continue

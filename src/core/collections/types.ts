@@ -111,7 +111,15 @@ export interface Collection {
   updated: string
   /** Present only on auth collections. */
   auth?: AuthOptions
+  /**
+   * Basalt extension (docs/files.md): who may download files of non-protected file fields.
+   * Absent/`"public"`: anyone with the URL, as PocketBase. `"viewRule"`: callers passing the view rule.
+   */
+  fileAccess?: FileAccess
 }
+
+export type FileAccess = 'public' | 'viewRule'
+export const FILE_ACCESS_MODES: readonly FileAccess[] = ['public', 'viewRule']
 
 export type RuleName = 'listRule' | 'viewRule' | 'createRule' | 'updateRule' | 'deleteRule'
 

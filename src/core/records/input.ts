@@ -5,6 +5,7 @@ import { applyModifier, autogenerate, fieldKind, maxFileSize, mimeAllowed } from
 import { fieldError, type ErrorData } from '../errors.ts'
 import { storedFileName } from '../../files/names.ts'
 import { extensionForMime, sniffMime } from '../../files/serve.ts'
+import { effectiveMime } from '../../files/sniff.ts'
 import type { RecordData } from '../../rules/request-info.ts'
 
 export interface UploadedFile { filename: string; mimetype: string; data: Buffer }
@@ -105,8 +106,12 @@ function resolveFileField(field: FileField, current: RecordData | null, input: R
   const stage = (files: UploadedFile[]) => files.map((file) => {
     if (file.data.length > maxFileSize(field)) {
       out.errors[name] = fieldError('validation_file_size_limit', `Failed to upload "${file.filename}" - the maximum allowed file size is ${maxFileSize(field)} bytes.`, { maxSize: maxFileSize(field) })
-    } else if (!mimeAllowed(field, file.mimetype)) {
-      out.errors[name] = fieldError('validation_invalid_mime_type', `"${file.filename}" mime type must be one of: ${(field.mimeTypes ?? []).join(', ')}.`)
+    } else if (field.mimeTypes?.length) {
+      // Judged by the bytes, not the client's claim (src/files/sniff.ts).
+      const type = effectiveMime(file.mimetype, file.data)
+      if (!mimeAllowed(field, type)) {
+        out.errors[name] = fieldError('validation_invalid_mime_type', `"${file.filename}" content is ${type}; the mime type must be one of: ${field.mimeTypes.join(', ')}.`)
+      }
     }
     let stored = storedFileName(file.filename)
     // A name without extension gets one from the content (or the declared type), as PocketBase does.

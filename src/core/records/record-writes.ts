@@ -218,7 +218,11 @@ export class RecordWrites {
   }
 
   async removeFiles(c: Collection, recordId: string, names: string[]) {
-    for (const n of names) await this.deps.files.delete(`${c.id}/${recordId}/${n}`).catch(() => {})
+    for (const n of names) {
+      await this.deps.files.delete(`${c.id}/${recordId}/${n}`).catch(() => {})
+      // Its thumbnails (src/files/thumbs.ts) go with it.
+      await this.deps.files.deletePrefix(`${c.id}/${recordId}/thumbs_${n}/`).catch(() => {})
+    }
   }
 }
 

@@ -1,33 +1,61 @@
-// File download route: GET /api/files/:collection/:record/:filename, guarded by the collection's viewRule.
-import type { FastifyPluginAsync } from 'fastify'
+// File download route: GET/HEAD /api/files/:collection/:record/:filename (?thumb, ?download), public or rule-guarded.
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { App } from '../../app.ts'
+import type { Collection } from '../../core/collections/types.ts'
 import { notFound } from '../../core/errors.ts'
-import { fileResponseHeaders } from '../../files/serve.ts'
-import { isValidStoredName } from '../../files/names.ts'
 import { parseBoolParam } from '../../core/records/list-query.ts'
+import { loadRecord } from '../../core/records/record-io.ts'
+import { fileFieldOf, filePolicy, type FilePolicy } from '../../files/file-access.ts'
+import { isValidStoredName } from '../../files/names.ts'
+import { fileKey } from '../../files/storage.ts'
+import { servableThumb, Thumbnailer } from '../../files/thumbs.ts'
+import type { RequestInfo } from '../../rules/request-info.ts'
 import { requestInfo } from '../context.ts'
+import { sendStoredFile } from '../file-response.ts'
 
 type Params = { collection: string; record: string; filename: string }
+type Query = Record<string, string | undefined>
+
+/**
+ * The caller as the access check sees it. For a protected file this is the request's own auth;
+ * a file token (`?token=`, POST /api/files/token) replaces it here when present.
+ */
+async function fileCaller(_app: App, req: FastifyRequest): Promise<RequestInfo> {
+  return requestInfo(req, 'protectedFile')
+}
+
+/** Whether the caller may read the record's files under `policy` (view rule in the protectedFile context). */
+async function mayRead(app: App, req: FastifyRequest, c: Collection, recordId: string, policy: FilePolicy): Promise<boolean> {
+  if (!policy.needsAuth && !policy.needsViewRule) return true
+  const info = await fileCaller(app, req)
+  if (policy.needsAuth && !info.auth) return false
+  return !!(await app.records.viewRaw(c, recordId, info))
+}
 
 export const fileRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
+  const thumbs = new Thumbnailer(() => app.files, (e) => {
+    if (app.config.logLevel !== 'silent') console.warn(`[files] thumbnail failed, serving the original: ${(e as Error).message}`)
+  })
+
   f.get('/api/files/:collection/:record/:filename', async (req, reply) => {
     const { collection, record, filename } = req.params as Params
+    const query = req.query as Query
     const c = app.collections.find(collection)
     if (!c || !isValidStoredName(filename) || !/^\w+$/.test(record)) throw notFound()
-    const rec = await app.records.viewRaw(c, record, requestInfo(req, 'protectedFile'))
-    const owns = rec && c.fields.some((fl) => {
-      if (fl.type !== 'file') return false
-      const v = rec[fl.name]
-      return Array.isArray(v) ? v.includes(filename) : v === filename
+    // Every failure is the same 404, so a guest cannot tell a missing file from a forbidden one.
+    const rec = await loadRecord(app.store, c, record, app.store.dialect)
+    const field = rec && fileFieldOf(c, rec, filename)
+    if (!field) throw notFound()
+    const policy = filePolicy(c, field)
+    if (!(await mayRead(app, req, c, record, policy))) throw notFound()
+
+    const key = fileKey(c.id, record, filename)
+    const thumb = servableThumb(field, filename, query.thumb)
+    const served = thumb ? await thumbs.resolve(key, thumb) : key
+    return sendStoredFile(app.files, served, req, reply, {
+      name: served === key ? filename : `${thumb}_${filename}`,
+      download: parseBoolParam(query.download, 'download'),
+      cacheControl: policy.cacheControl,
     })
-    // Protected fields: served only to authenticated callers that pass the view rule (PocketBase also
-    // accepts short-lived file tokens from POST /api/files/token, which Basalt does not issue yet).
-    const protectedField = c.fields.some((fl) => fl.type === 'file' && fl.protected && (Array.isArray(rec?.[fl.name]) ? (rec![fl.name] as string[]).includes(filename) : rec?.[fl.name] === filename))
-    if (!owns || (protectedField && !requestInfo(req).auth)) throw notFound()
-    const file = await app.files.get(`${c.id}/${record}/${filename}`)
-    if (!file) throw notFound()
-    const download = parseBoolParam((req.query as Record<string, string>).download, 'download')
-    reply.headers({ ...fileResponseHeaders(filename, { download }), 'Content-Length': String(file.size) })
-    return reply.send(file.stream)
   })
 }

@@ -1,9 +1,10 @@
-// Settings routes (superusers only): GET/PATCH /api/settings, POST /api/settings/test/email.
+// Settings routes (superusers only): GET/PATCH /api/settings, POST /api/settings/test/email, POST /api/settings/test/s3.
 import type { FastifyPluginAsync } from 'fastify'
 import type { App } from '../../app.ts'
 import { badRequest } from '../../core/errors.ts'
 import { parseFields, pickFields } from '../../core/records/fields-picker.ts'
 import { publicSettings } from '../../settings/settings.ts'
+import { checkS3, s3ConfigFor } from '../../files/s3-check.ts'
 import { requireSuperuser } from '../context.ts'
 
 type Query = Record<string, string | undefined>
@@ -27,6 +28,12 @@ export const settingsRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app 
     if (typeof to !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(to)) throw badRequest('Invalid email.', { email: { code: 'validation_is_email', message: 'Must be a valid email address.' } })
     const s = await app.settings.get()
     await app.mailer.send({ to, subject: `${s.meta.appName} test email`, html: `<p>This is a test email from ${s.meta.appName}.</p>` })
+    return reply.status(204).send()
+  })
+
+  f.post('/api/settings/test/s3', async (req, reply) => {
+    const body = objectBody(req.body ?? {})
+    await checkS3(s3ConfigFor(await app.settings.get(), body.filesystem))
     return reply.status(204).send()
   })
 }
