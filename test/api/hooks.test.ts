@@ -289,3 +289,23 @@ describe('auth, realtime, settings and collection hooks', () => {
     unbind()
   })
 })
+
+describe('file download hook', () => {
+  it('onFileDownloadRequest can refuse a download or rename the served file', async () => {
+    await su.collections.create({ name: 'docs', type: 'base', listRule: '', viewRule: '', fields: [{ name: 'file', type: 'file', maxSelect: 1, maxSize: 1000 }] })
+    const rec = await su.collection('docs').create({ file: new File(['data'], 'report.txt', { type: 'text/plain' }) })
+    const url = `${s.url}/api/files/docs/${rec.id}/${rec.file}`
+    ids.push(s.app.onFileDownloadRequest(async (e) => {
+      if (!e.auth) throw new ApiError(403, 'Sign in to download.')
+      e.servedName = `renamed-${e.servedName}`
+      await e.next()
+    }, 'docs'))
+    const guest = await fetch(url)
+    expect(guest.status).toBe(403)
+    const ok = await fetch(`${url}?download=1`, { headers: { Authorization: su.authStore.token } })
+    expect(ok.status).toBe(200)
+    expect(ok.headers.get('content-disposition')).toContain('renamed-')
+    expect(await ok.text()).toBe('data')
+    unbind()
+  })
+})

@@ -11,6 +11,8 @@ import { fileKey } from '../../files/storage.ts'
 import { servableThumb, Thumbnailer } from '../../files/thumbs.ts'
 import type { RequestInfo } from '../../rules/request-info.ts'
 import { requestInfo } from '../context.ts'
+import { withResponder } from '../../core/hooks/registry.ts'
+import { RecordModel } from '../../core/records/record-model.ts'
 import { sendStoredFile } from '../file-response.ts'
 
 type Params = { collection: string; record: string; filename: string }
@@ -52,10 +54,16 @@ export const fileRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) =
     const key = fileKey(c.id, record, filename)
     const thumb = servableThumb(field, filename, query.thumb)
     const served = thumb ? await thumbs.resolve(key, thumb) : key
-    return sendStoredFile(app.files, served, req, reply, {
-      name: served === key ? filename : `${thumb}_${filename}`,
-      download: parseBoolParam(query.download, 'download'),
-      cacheControl: policy.cacheControl,
+    const send = (servedName: string) => sendStoredFile(app.files, served, req, reply, {
+      name: servedName, download: parseBoolParam(query.download, 'download'), cacheControl: policy.cacheControl,
     })
+    const servedName = served === key ? filename : `${thumb}_${filename}`
+    if (!app.hooks.onFileDownloadRequest.has([c.id, c.name])) return send(servedName)
+    // onFileDownloadRequest may refuse (throw), rename the download, or answer itself with e.json().
+    const e = withResponder({ collection: c, record: new RecordModel(c, rec, rec), fileField: field.name, servedName, requestInfo: requestInfo(req), auth: req.auth })
+    let out: unknown
+    await app.hooks.onFileDownloadRequest.trigger(e, async () => { out = await send(e.servedName) }, [c.id, c.name])
+    if (e.response) return reply.status(e.response.status).send(e.response.body)
+    return out
   })
 }
