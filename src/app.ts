@@ -26,7 +26,6 @@ import type { FileStorage } from './files/storage.ts'
 import { SettingsService } from './settings/settings-service.ts'
 import { SettingsMailer } from './mail/mailer.ts'
 import { RealtimeHub, type Broker } from './realtime/index.ts'
-import { RedisBroker } from './realtime/brokers/redis.ts'
 import { openBroker, openSchemaChannel, SchemaSync, type ClusterOptions } from './cluster/index.ts'
 import { authLoader, RealtimeForwarder } from './cluster/realtime-forward.ts'
 import type { Collection } from './core/collections/types.ts'
@@ -141,7 +140,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   })
   // Pub/sub is at-most-once: when events may have been lost, close the streams so SDK clients
   // reconnect and resubscribe instead of silently missing changes.
-  const offGap = broker instanceof RedisBroker ? broker.onGap((gap) => {
+  const offGap = broker.capabilities.gaps ? broker.capabilities.gaps.onGap((gap) => {
     if (config.logLevel !== 'silent' && hub.size > 0) console.warn(`[realtime] events may have been lost (${gap.reason}); closing ${hub.size} realtime streams`)
     hub.closeAll()
   }) : () => {}
@@ -160,8 +159,9 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   })
   // Realtime requests (subscriptions, @oauth2) for a client whose stream is on another node go to
   // that node over Redis. Created before schemaSync.start() waits for the broker, so its channels are live then.
-  const realtimeForward = broker instanceof RedisBroker ? new RealtimeForwarder({
-    channel: broker, hub, loadAuth: authLoader(store, collections),
+  const side = broker.capabilities.sideChannel
+  const realtimeForward = side ? new RealtimeForwarder({
+    channel: side, hub, loadAuth: authLoader(store, collections),
     onError: config.logLevel === 'silent' ? () => {} : undefined,
   }) : null
   // Other nodes' schema changes: reload on their signal, on channel gaps and periodically.

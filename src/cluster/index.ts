@@ -46,9 +46,10 @@ export function openBroker(config: Config, nodeId: string, opts: ClusterOptions 
   })
 }
 
-/** Redis side channel if the broker is Redis, else PG LISTEN/NOTIFY on PostgreSQL, else none (one node). */
+/** The broker's side channel when it has one (Redis), else PG LISTEN/NOTIFY on PostgreSQL, else none (one node). */
 export function openSchemaChannel(config: Config, broker: Broker, nodeId: string): SchemaChannel | null {
-  if (broker instanceof RedisBroker) return redisSchemaChannel(broker)
+  const { sideChannel, gaps } = broker.capabilities
+  if (sideChannel && gaps) return redisSchemaChannel(sideChannel, gaps)
   if (config.databaseUrl) {
     return new PgSchemaChannel({
       connectionString: config.databaseUrl,

@@ -21,12 +21,9 @@ const MAX_PENDING = 10_000
 const REPLY_STATUSES = new Set([204, 400, 403, 404, 500, 503])
 const NOT_FOUND_MESSAGE = 'Missing or invalid client id.'
 
-/** The part of RedisBroker we use (a fake in unit tests). */
-export interface SideChannel {
-  readonly nodeId: string
-  notify(name: string, data: string): Promise<void>
-  onNotify(name: string, handler: (data: string) => void): () => void
-}
+/** The broker's side channel (a fake in unit tests). */
+export type { SideChannel } from '../realtime/types.ts'
+import type { SideChannel } from '../realtime/types.ts'
 
 /**
  * Who the requester authenticated, by id. The token itself does not travel (cookie sessions have

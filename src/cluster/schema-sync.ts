@@ -1,6 +1,6 @@
 // SchemaSync: keeps this node's collection cache in step with schema changes made through other nodes.
+import type { BrokerCapabilities, SideChannel } from '../realtime/types.ts'
 import type { CollectionService, SchemaChangeListener } from '../core/collections/collection-service.ts'
-import type { RedisBroker } from '../realtime/brokers/redis.ts'
 
 /** A best-effort "the schema changed" signal between nodes. */
 export interface SchemaChannel {
@@ -145,13 +145,13 @@ export class SchemaSync {
 }
 
 /** Schema messages over the realtime broker's Redis connections (`basalt:<prefix>:schema`). */
-export function redisSchemaChannel(broker: RedisBroker): SchemaChannel {
+export function redisSchemaChannel(side: SideChannel, gaps: NonNullable<BrokerCapabilities['gaps']>): SchemaChannel {
   const offs: (() => void)[] = []
   return {
-    ready: (timeoutMs) => broker.ready(timeoutMs),
-    send: () => broker.notify('schema', 'changed'),
-    onRemote: (cb) => { offs.push(broker.onNotify('schema', cb)) },
-    onGap: (cb) => { offs.push(broker.onGap(() => cb())) },
+    ready: async (timeoutMs) => (side.ready ? side.ready(timeoutMs) : true),
+    send: () => side.notify('schema', 'changed'),
+    onRemote: (cb) => { offs.push(side.onNotify('schema', cb)) },
+    onGap: (cb) => { offs.push(gaps.onGap(() => cb())) },
     // The broker itself is closed by its owner (the app).
     close: async () => { for (const off of offs.splice(0)) off() },
   }

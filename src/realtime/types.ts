@@ -54,7 +54,27 @@ export type Authorizer = (auth: AuthInfo | null, topic: Topic, event: ChangeEven
  * affected streams so clients resync); ordering between different publishers or nodes (use `seq`);
  * object identity (subscribers may receive a copy).
  */
+/** A node-to-node message channel (realtime requests relayed to the node holding a client's stream). */
+export interface SideChannel {
+  readonly nodeId: string
+  notify(name: string, data: string): Promise<void>
+  onNotify(name: string, handler: (data: string) => void): () => void
+  /** Resolves true once the channel delivers, false if `timeoutMs` passed first. */
+  ready?(timeoutMs?: number): Promise<boolean>
+}
+
+/**
+ * What a broker can do beyond the contract, declared as data so callers check abilities, not classes:
+ * `gaps` reports possible event loss (hubs then close streams so clients resync); `sideChannel`
+ * reaches other nodes. The in-process broker has neither.
+ */
+export interface BrokerCapabilities {
+  gaps?: { onGap(handler: (info: { reason: string }) => void): () => void }
+  sideChannel?: SideChannel
+}
+
 export interface Broker {
+  readonly capabilities: BrokerCapabilities
   publish(event: ChangeEvent): Promise<void>
   /** Returns an idempotent unsubscribe function. */
   subscribe(handler: (e: ChangeEvent) => void): () => void

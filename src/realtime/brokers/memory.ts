@@ -14,6 +14,7 @@ export interface MemoryBrokerOptions {
  * publisher inside a request never runs subscriber work (rule checks for every client) inline.
  */
 export class MemoryBroker implements Broker {
+  readonly capabilities = {}
   private handlers = new Set<Handler>()
   private inFlight = new Set<Promise<void>>()
   private closed = false

@@ -25,6 +25,7 @@ async function remotePair(): Promise<Broker> {
   const p = prefix()
   const [a, b] = [await node({ prefix: p }), await node({ prefix: p })]
   return {
+    capabilities: {},
     publish: (e) => a.publish(e),
     subscribe: (h) => b.subscribe(h),
     close: async () => { await Promise.all([a.close(), b.close()]) },

@@ -1,7 +1,7 @@
 // Redis pub/sub broker: local fan-out in-process, cross-node fan-out over one Redis channel, gap detection.
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import type { Broker, ChangeEvent } from '../types.ts'
+import type { Broker, ChangeEvent, BrokerCapabilities } from '../types.ts'
 import { MemoryBroker } from './memory.ts'
 import { SequenceTracker, type GapInfo, type GapReason } from '../../cluster/sequence-tracker.ts'
 
@@ -38,6 +38,8 @@ interface Envelope { n: string; s?: number; l?: number; t: 'e' | 'h' | 'x'; e?: 
  * heartbeat when nothing else is published. Undetected: loss before we first heard of a peer.
  */
 export class RedisBroker implements Broker {
+  /** Gap reports and the node side channel (realtime forwarding). */
+  readonly capabilities: BrokerCapabilities = { gaps: this, sideChannel: this }
   readonly nodeId: string
   private readonly local: MemoryBroker
   private readonly pub: Redis
