@@ -5,6 +5,7 @@ import { superuserCommand, SUPERUSER_USAGE } from './commands/superuser.ts'
 import { migrateCommand, MIGRATE_USAGE } from './commands/migrate.ts'
 import { exportCommand, EXPORT_USAGE } from './commands/export.ts'
 import { importCommand, IMPORT_USAGE } from './commands/import.ts'
+import { typegenCommand, TYPEGEN_USAGE } from './commands/typegen.ts'
 
 const USAGE = `Usage: basalt <command> [flags]
 
@@ -14,6 +15,7 @@ Commands:
   migrate      Create/upgrade the schema, or copy a database (--from/--to)
   export       Dump the database to a file
   import       Load an export file into the database
+  typegen      Write TypeScript types for the collections
 
 Run "basalt <command> --help" for the command's flags.`
 
@@ -36,6 +38,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'import':
         if (rest.includes('--help')) return help(IMPORT_USAGE)
         return await importCommand(rest)
+      case 'typegen':
+        if (rest.includes('--help')) return help(TYPEGEN_USAGE)
+        return await typegenCommand(rest)
       case undefined:
       case '--help':
       case 'help':
