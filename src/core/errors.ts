@@ -24,15 +24,25 @@ const DEFAULT_MESSAGES: Record<number, string> = {
   503: 'Service temporarily unavailable.',
 }
 
+/** Brands ApiErrors across module copies (hook files importing the compiled package, the server running src). */
+const API_ERROR = Symbol.for('basalt.ApiError')
+
 export class ApiError extends Error {
   readonly status: ApiStatus
   readonly data: ErrorData
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses (e.g. MfaRequiredError) keep the normal prototype check.
+    if (this !== ApiError) return Function.prototype[Symbol.hasInstance].call(this, value)
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[API_ERROR] === true
+  }
 
   constructor(status: ApiStatus, message?: string, data: ErrorData = {}, options?: { cause?: unknown }) {
     super(sentenize(message || DEFAULT_MESSAGES[status] || DEFAULT_MESSAGES[400]), options)
     this.name = 'ApiError'
     this.status = status
     this.data = data
+    Object.defineProperty(this, API_ERROR, { value: true })
   }
 
   toJSON() {

@@ -35,9 +35,14 @@ export function appApi(app: Base) {
     /** The collection by name or id (404 ApiError when missing). */
     findCollectionByNameOrId: collection,
 
-    async findRecordById(c: string | Collection, id: string): Promise<RecordModel> {
+    /**
+     * The record by id (404 ApiError when missing). `lock: true` inside a transaction locks the row
+     * until it ends (PostgreSQL `FOR UPDATE`; SQLite serializes write transactions anyway), so a
+     * read-modify-write such as a stock decrement cannot lose a concurrent update.
+     */
+    async findRecordById(c: string | Collection, id: string, opts: { lock?: boolean } = {}): Promise<RecordModel> {
       const coll = collection(c)
-      const rec = await loadRecord(app.store, coll, id, app.store.dialect)
+      const rec = await loadRecord(app.store, coll, id, app.store.dialect, undefined, { forUpdate: opts.lock })
       if (!rec) throw notFound()
       return new RecordModel(coll, rec, rec)
     },
