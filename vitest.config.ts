@@ -23,12 +23,12 @@ export default defineConfig({
     ...common,
     projects: [
       {
-        test: { ...common, name: 'sqlite', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: ['test/cluster/**'] },
+        test: { ...common, name: 'sqlite', include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'], exclude: ['test/cluster/**'] },
       },
       ...(postgres ? [{
         test: {
           ...common, name: 'postgres',
-          include: ['test/api/**/*.test.ts', 'test/security/**/*.test.ts'],
+          include: ['test/api/**/*.test.ts', 'test/security/**/*.test.ts', 'examples/**/*.test.ts'],
           env: { BASALT_TEST_STORE: 'postgres' },
         },
       }] : []),
