@@ -104,3 +104,30 @@ for (const engine of engines) {
     })
   })
 }
+
+describe.skipIf(!postgresUp)('runInTransaction retries [postgres]', () => {
+  it('a deadlocked transaction is retried and both finish', async () => {
+    const { runInTransaction } = await import('../../src/framework/transactions.ts')
+    const opened = await engines[1].open()
+    const store = opened.store
+    try {
+      await store.exec('CREATE TABLE "acc" ("id" TEXT PRIMARY KEY, "n" INTEGER NOT NULL)')
+      await store.run(sql`INSERT INTO "acc" ("id", "n") VALUES ('a', 0), ('b', 0)`)
+      let attempts = 0
+      // Both lock their first row, wait until the other did too, then reach for the other's row: a deadlock.
+      let arrived = 0
+      const barrier = async () => { arrived++; while (arrived < 2) await new Promise((r) => setTimeout(r, 5)) }
+      const transfer = (first: string, second: string) => runInTransaction(store, async () => {
+        attempts++
+        await store.run(sql`UPDATE "acc" SET "n" = "n" + 1 WHERE "id" = ${first}`)
+        if (attempts <= 2) await barrier()
+        await store.run(sql`UPDATE "acc" SET "n" = "n" + 1 WHERE "id" = ${second}`)
+      })
+      await Promise.all([transfer('a', 'b'), transfer('b', 'a')])
+      expect(attempts).toBeGreaterThan(2)
+      expect(await store.all(sql`SELECT "id", "n" FROM "acc" ORDER BY "id"`)).toEqual([{ id: 'a', n: 2 }, { id: 'b', n: 2 }])
+    } finally {
+      await opened.close()
+    }
+  })
+})
