@@ -37,6 +37,8 @@ import { RateLimiter } from './ratelimit/limiter.ts'
 import { openRateLimitStore } from './ratelimit/open.ts'
 import { openLogs, type LogService } from './logs/log-service.ts'
 import { scheduleLogCleanup } from './logs/cleanup-schedule.ts'
+import { BackupService } from './backups/backup-service.ts'
+import { openBackups } from './backups/open.ts'
 
 /** The services, built once here (HTTP routes, hooks, jobs and the CLI all use these). */
 export interface AppCore {
@@ -72,6 +74,8 @@ export interface AppCore {
   limiter: RateLimiter
   /** Request logs (docs/logs.md): auxiliary.db on SQLite, a `_logs` table on PostgreSQL. */
   logs: LogService
+  /** Backups and restores (docs/backups.md); SQLite only. */
+  backups: BackupService
   /** Random per process: tags this node's messages on the cluster channels. */
   nodeId: string
   /** Custom routes added by hook files and framework-mode programs (`app.routerAdd`). */
@@ -101,6 +105,7 @@ export async function migrate(store: Store, collections: CollectionService): Pro
 export async function createApp(config: Config, opts: { clock?: Clock; cluster?: ClusterOptions } = {}): Promise<App> {
   const clock = opts.clock ?? systemClock
   fs.mkdirSync(config.dataDir, { recursive: true })
+  const backupsReady = await openBackups.prepare(config)
   const store = openStore(config)
   const collections = new CollectionService(store, clock)
   await migrate(store, collections)
@@ -111,6 +116,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   const mailer = new SettingsMailer(() => settings.get(), undefined, (message, deliver) => hooks.onMailerSend.trigger({ message }, (e) => deliver(e.message)))
   const logs = await openLogs(config, store, settings, clock)
   const stopLogCleanup = scheduleLogCleanup(logs)
+  const { backups, close: closeBackups } = backupsReady({ store, settings, clock })
   const nodeId = opts.cluster?.nodeId ?? randomUUID()
   // Redis (REDIS_URL) fans events out to every node; otherwise events stay in this process.
   const broker = openBroker(config, nodeId, opts.cluster)
@@ -181,7 +187,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
 
   const router = new RouteTable()
   const core: AppCore = {
-    router, config, clock, store, collections, records, writes, hooks, outbox, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId, logs,
+    router, config, clock, store, collections, records, writes, hooks, outbox, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId, logs, backups,
     truncate: (name) => records.truncate(collections.get(name)),
     async close() {
       await emailFlows.idle()
@@ -195,6 +201,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
       await limiter.close()
       files.close()
       stopLogCleanup()
+      closeBackups()
       await logs.close()
       await store.close()
     },

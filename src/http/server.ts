@@ -23,6 +23,7 @@ import { batchRoutes } from './routes/batch.ts'
 import { requestLogging } from './request-log.ts'
 import { logRoutes } from './routes/logs.ts'
 import { fileTokenRoutes } from './routes/file-token.ts'
+import { backupRoutes } from './routes/backups.ts'
 
 const SECURITY_HEADERS = {
   'x-xss-protection': '1; mode=block',
@@ -84,7 +85,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   await f.register(requestLogging, { app })
   // Custom routes and ./basalt_public answer whatever no built-in route matched.
   registerFallback(f, app)
-  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes, impersonateRoutes, oauth2Routes, batchRoutes, logRoutes, fileTokenRoutes]) {
+  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes, impersonateRoutes, oauth2Routes, batchRoutes, logRoutes, fileTokenRoutes, backupRoutes]) {
     await f.register(routes, { app })
   }
   return f
