@@ -14,7 +14,7 @@ let su: PocketBase
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'basalt-backups-test-'))
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
 
-const zipFile = (bytes: Buffer, name: string) => new File([bytes], name, { type: 'application/zip' })
+const zipFile = (bytes: Buffer, name: string) => new File([new Uint8Array(bytes)], name, { type: 'application/zip' })
 const keys = async () => (await su.backups.getFullList()).map((b) => b.key).sort()
 
 async function download(key: string): Promise<{ status: number; file: string }> {
