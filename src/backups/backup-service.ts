@@ -116,6 +116,8 @@ export class BackupService {
         await rm(tmp, { recursive: true, force: true })
       }
     })
+    // Until the restart swaps the data in, no other backup, restore or delete of this key may start.
+    this.active = key
     for (const l of this.restartListeners) l()
   }
 

@@ -13,6 +13,8 @@ declare module 'fastify' {
 }
 
 const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max)}...` : s)
+/** File tokens travel in `?token=` (file and backup downloads): keep them out of the log store. */
+const redact = (url: string) => url.replace(/([?&]token=)[^&#]*/gi, '$1***')
 const header = (req: FastifyRequest, name: string) => {
   const v = req.headers[name]
   return typeof v === 'string' ? v : Array.isArray(v) ? v[0] ?? '' : ''
@@ -28,7 +30,7 @@ function errorData(err: unknown): Record<string, unknown> {
 async function logResponse(app: App, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const settings = (await app.settings.get()).logs
   const method = cut(req.method.toUpperCase(), 50)
-  const url = cut(req.url, 3000)
+  const url = cut(redact(req.url), 3000)
   const failed = req.logError !== null || reply.statusCode >= 400
   const data: Record<string, unknown> = {
     type: 'request',

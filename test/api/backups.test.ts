@@ -180,6 +180,17 @@ describe.skipIf(TEST_STORE !== 'sqlite')('backups on SQLite', () => {
     expect(autos).toContain(last)
     expect(await keys()).toContain('test1.zip') // manual backups are never pruned
   })
+
+  it('settings.backups.s3 merges key by key and never returns the secret', async () => {
+    await su.settings.update({ backups: { s3: { bucket: 'b', secret: 's3-secret' } } })
+    await su.settings.update({ backups: { s3: { region: 'eu', secret: '' } } })
+    const got = await su.settings.getAll()
+    expect(got.backups.s3).toMatchObject({ bucket: 'b', region: 'eu', secret: '', enabled: false })
+    expect(JSON.stringify(got)).not.toContain('s3-secret')
+    expect((await s.app.settings.get()).backups.s3.secret).toBe('s3-secret')
+    const bad = await failure(su.settings.update({ backups: { s3: { enabled: true, bucket: '' } } }))
+    expect(bad.body.data?.backups?.s3?.bucket?.code).toBe('validation_required')
+  })
 })
 
 describe.skipIf(TEST_STORE !== 'postgres')('backups on PostgreSQL', () => {

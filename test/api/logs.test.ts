@@ -51,6 +51,12 @@ describe('request logging', () => {
     expect(log.data.authId).toBeUndefined()
   })
 
+  it('redacts ?token= values from logged URLs', async () => {
+    await raw(s, '/api/health?token=secret-file-token&x=1')
+    const log = await logFor('/api/health?token=***&x=1')
+    expect(JSON.stringify(log)).not.toContain('secret-file-token')
+  })
+
   it('filters and sorts in the rule language over the log fields; paging and skipTotal', async () => {
     for (let i = 0; i < 3; i++) await raw(s, `/api/health?seq=${i}`)
     await logFor('/api/health?seq=2')
