@@ -60,6 +60,8 @@ export class BackupService {
       const tmp = await mkdtemp(path.join(this.opts.dataDir, '.backup-'))
       try {
         await this.storage.put(key, zipStream(backupEntries(this.opts.dataDir, tmp)))
+      } catch (err) {
+        throw badRequest(`Failed to create backup: ${(err as Error)?.message ?? err}`, {}, err)
       } finally {
         await rm(tmp, { recursive: true, force: true })
       }
