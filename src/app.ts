@@ -35,6 +35,10 @@ import { migrateSystemTables } from './store/migrations.ts'
 import type { Store } from './store/types.ts'
 import { RateLimiter } from './ratelimit/limiter.ts'
 import { openRateLimitStore } from './ratelimit/open.ts'
+import { openLogs, type LogService } from './logs/log-service.ts'
+import { scheduleLogCleanup } from './logs/cleanup-schedule.ts'
+import { BackupService } from './backups/backup-service.ts'
+import { openBackups } from './backups/open.ts'
 
 /** The services, built once here (HTTP routes, hooks, jobs and the CLI all use these). */
 export interface AppCore {
@@ -68,6 +72,10 @@ export interface AppCore {
   realtimeForward: RealtimeForwarder | null
   /** Rate limits and the auth brute-force guard (src/ratelimit; Redis-backed when REDIS_URL is set). */
   limiter: RateLimiter
+  /** Request logs (docs/logs.md): auxiliary.db on SQLite, a `_logs` table on PostgreSQL. */
+  logs: LogService
+  /** Backups and restores (docs/backups.md); SQLite only. */
+  backups: BackupService
   /** Random per process: tags this node's messages on the cluster channels. */
   nodeId: string
   /** Custom routes added by hook files and framework-mode programs (`app.routerAdd`). */
@@ -97,6 +105,7 @@ export async function migrate(store: Store, collections: CollectionService): Pro
 export async function createApp(config: Config, opts: { clock?: Clock; cluster?: ClusterOptions } = {}): Promise<App> {
   const clock = opts.clock ?? systemClock
   fs.mkdirSync(config.dataDir, { recursive: true })
+  const backupsReady = await openBackups.prepare(config)
   const store = openStore(config)
   const collections = new CollectionService(store, clock)
   await migrate(store, collections)
@@ -105,6 +114,9 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   const files = new ConfiguredFileStorage(new LocalFileStorage(path.join(config.dataDir, 'storage')), async () => (await settings.get()).s3)
   const hooks = createHooks(() => config.hookTimeoutMs)
   const mailer = new SettingsMailer(() => settings.get(), undefined, (message, deliver) => hooks.onMailerSend.trigger({ message }, (e) => deliver(e.message)))
+  const logs = await openLogs(config, store, settings, clock)
+  const stopLogCleanup = scheduleLogCleanup(logs)
+  const { backups, close: closeBackups } = backupsReady({ store, settings, clock })
   const nodeId = opts.cluster?.nodeId ?? randomUUID()
   // Redis (REDIS_URL) fans events out to every node; otherwise events stay in this process.
   const broker = openBroker(config, nodeId, opts.cluster)
@@ -175,7 +187,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
 
   const router = new RouteTable()
   const core: AppCore = {
-    router, config, clock, store, collections, records, writes, hooks, outbox, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId,
+    router, config, clock, store, collections, records, writes, hooks, outbox, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId, logs, backups,
     truncate: (name) => records.truncate(collections.get(name)),
     async close() {
       await emailFlows.idle()
@@ -188,6 +200,9 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
       await broker.close()
       await limiter.close()
       files.close()
+      stopLogCleanup()
+      closeBackups()
+      await logs.close()
       await store.close()
     },
   }

@@ -20,6 +20,10 @@ import { authSessionRoutes } from './routes/auth-sessions.ts'
 import { oauth2Routes } from './routes/auth-oauth2.ts'
 import { registerFallback } from './routes/fallback.ts'
 import { batchRoutes } from './routes/batch.ts'
+import { requestLogging } from './request-log.ts'
+import { logRoutes } from './routes/logs.ts'
+import { fileTokenRoutes } from './routes/file-token.ts'
+import { backupRoutes } from './routes/backups.ts'
 
 const SECURITY_HEADERS = {
   'x-xss-protection': '1; mode=block',
@@ -78,9 +82,10 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   await f.register(authContext, { app })
   // After authContext: superusers bypass the general limits and audiences need `req.auth`.
   await f.register(rateLimiting, { app })
+  await f.register(requestLogging, { app })
   // Custom routes and ./basalt_public answer whatever no built-in route matched.
   registerFallback(f, app)
-  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes, impersonateRoutes, oauth2Routes, batchRoutes]) {
+  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes, impersonateRoutes, oauth2Routes, batchRoutes, logRoutes, fileTokenRoutes, backupRoutes]) {
     await f.register(routes, { app })
   }
   return f

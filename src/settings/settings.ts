@@ -1,4 +1,5 @@
 // Application settings as PocketBase shapes them (meta, smtp, rateLimits, trustedProxy, batch, logs): defaults and validation.
+import { Cron } from 'croner'
 import { fieldError, type ErrorData } from '../core/errors.ts'
 import type { S3Config } from '../files/s3-storage.ts'
 
@@ -13,6 +14,8 @@ export interface Settings {
   logs: { maxDays: number; minLevel: number; logIP: boolean; logAuthId: boolean }
   /** Uploaded files on an S3-compatible store instead of the data directory (docs/files.md). */
   s3: S3Config
+  /** Scheduled backups (docs/backups.md): croner expression ('' = off), automatic backups kept, optional S3 target. */
+  backups: { cron: string; cronMaxKeep: number; s3: S3Config }
 }
 
 export const SECRET_PATHS = [['smtp', 'password'], ['s3', 'secret']] as const
@@ -54,10 +57,15 @@ export function defaultSettings(env: NodeJS.ProcessEnv = {}): Settings {
     trustedProxy: { headers: [], useLeftmostIP: false },
     logs: { maxDays: 5, minLevel: 0, logIP: true, logAuthId: false },
     s3: { enabled: false, bucket: '', region: '', endpoint: '', accessKey: '', secret: '', forcePathStyle: false },
+    backups: {
+      cron: '', cronMaxKeep: 3,
+      s3: { enabled: false, bucket: '', region: '', endpoint: '', accessKey: '', secret: '', forcePathStyle: false },
+    },
   }
 }
 
 type Json = Record<string, unknown>
+const isPlainObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v)
 
 /** Deep-merges a partial patch over settings; unknown keys and wrong types are reported, never stored. */
 export function mergeSettings(current: Settings, patch: Json): { settings: Settings; errors: ErrorData } {
@@ -78,6 +86,18 @@ export function mergeSettings(current: Settings, patch: Json): { settings: Setti
       if (!sameType) { sectionErrors[key] = fieldError('validation_invalid_value', `Must be ${Array.isArray(old) ? 'a list' : `a ${typeof old}`}.`); continue }
       // A blank secret in a PATCH means "keep the stored one" (GET never returns it).
       if (v === '' && SECRET_PATHS.some(([s, k]) => s === section && k === key)) continue
+      // Nested sections (backups.s3) merge key by key, with the same type checks and blank-secret rule.
+      if (isPlainObject(old)) {
+        if (!isPlainObject(v)) { sectionErrors[key] = fieldError('validation_invalid_value', 'Must be an object.'); continue }
+        const merged = { ...old }
+        for (const [k2, v2] of Object.entries(v)) {
+          if (!(k2 in old) || (k2 === 'secret' && v2 === '')) continue
+          if (typeof v2 !== typeof old[k2]) { sectionErrors[key] = { [k2]: fieldError('validation_invalid_value', `Must be a ${typeof old[k2]}.`) }; continue }
+          merged[k2] = v2
+        }
+        ;(target as Json)[key] = merged
+        continue
+      }
       ;(target as Json)[key] = v
     }
     if (Object.keys(sectionErrors).length) errors[section] = sectionErrors
@@ -109,7 +129,20 @@ export function validateSettings(s: Settings): ErrorData {
   if (!s.trustedProxy.headers.every((h) => typeof h === 'string' && /^[A-Za-z0-9-]+$/.test(h))) {
     errors.trustedProxy = { headers: fieldError('validation_invalid_value', 'Header names only.') }
   }
+  const backups = backupsErrors(s.backups)
+  if (Object.keys(backups).length) errors.backups = backups
   return errors
+}
+
+function backupsErrors(b: Settings['backups']): ErrorData {
+  const out: ErrorData = {}
+  if (b.cron) {
+    try { new Cron(b.cron, { paused: true }).stop() } catch { out.cron = fieldError('validation_invalid_cron', 'Invalid cron expression.') }
+  }
+  if (!Number.isInteger(b.cronMaxKeep) || b.cronMaxKeep < 1) out.cronMaxKeep = fieldError('validation_min_greater_equal_than_required', 'Must be no less than 1.')
+  const s3 = validateS3(b.s3)
+  if (s3) out.s3 = s3
+  return out
 }
 
 /** PocketBase's rule: an enabled S3 config needs bucket, region, endpoint and both keys. */
@@ -129,5 +162,6 @@ export function validateS3(c: S3Config): ErrorData | null {
 export function publicSettings(s: Settings): Settings {
   const out = structuredClone(s) as unknown as Record<string, Record<string, unknown>>
   for (const [section, key] of SECRET_PATHS) if (out[section]) out[section][key] = ''
+  ;(out.backups.s3 as Record<string, unknown>).secret = ''
   return out as unknown as Settings
 }

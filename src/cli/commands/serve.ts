@@ -36,8 +36,22 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw err
   }
   await app.start()
-  const server = app.server!
   console.log(`Basalt listening on http://${config.host}:${config.port} (data: ${config.dataDir})`)
+  // A restored backup is swapped in when the app starts (docs/backups.md): restart in-process, same port.
+  const onRestore = () => app.backups.onRestartRequested(() => setImmediate(() => void restartForRestore().catch((err) => {
+    console.error('restart after restore failed', err)
+    process.exit(1)
+  })))
+  const restartForRestore = async () => {
+    console.log('backup restore staged: restarting')
+    app.hub.closeAll()
+    await app.stop()
+    app = await createBasalt({ ...config, env: false })
+    await app.start()
+    onRestore()
+    console.log(`Basalt restarted with the restored data on http://${config.host}:${config.port}`)
+  }
+  onRestore()
 
   return new Promise<number>((resolve) => {
     let stopping = false
@@ -47,12 +61,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
       console.log(`${signal} received: draining requests and shutting down`)
       const force = setTimeout(() => {
         console.error('shutdown timed out: closing remaining connections')
-        server.server.closeAllConnections()
+        app.server?.server.closeAllConnections()
         resolve(1)
       }, config.shutdownGraceMs)
       force.unref()
       // Keep-alive sockets that were busy when closing began become idle later; close them as they do.
-      const sweep = setInterval(() => server.server.closeIdleConnections(), 50)
+      const sweep = setInterval(() => app.server?.server.closeIdleConnections(), 50)
       try {
         // Realtime streams never end on their own; close them so the HTTP server can drain.
         app.hub.closeAll()

@@ -14,6 +14,7 @@ import { requestInfo } from '../context.ts'
 import { withResponder } from '../../core/hooks/registry.ts'
 import { RecordModel } from '../../core/records/record-model.ts'
 import { sendStoredFile } from '../file-response.ts'
+import { authenticateFileToken } from '../../auth/file-token.ts'
 
 type Params = { collection: string; record: string; filename: string }
 type Query = Record<string, string | undefined>
@@ -22,8 +23,10 @@ type Query = Record<string, string | undefined>
  * The caller as the access check sees it. For a protected file this is the request's own auth;
  * a file token (`?token=`, POST /api/files/token) replaces it here when present.
  */
-async function fileCaller(_app: App, req: FastifyRequest): Promise<RequestInfo> {
-  return requestInfo(req, 'protectedFile')
+async function fileCaller(app: App, req: FastifyRequest): Promise<RequestInfo> {
+  const info = requestInfo(req, 'protectedFile')
+  const fileAuth = await authenticateFileToken(app.auth, (req.query as Query).token)
+  return fileAuth ? { ...info, auth: fileAuth } : info
 }
 
 /** Whether the caller may read the record's files under `policy` (view rule in the protectedFile context). */
