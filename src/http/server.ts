@@ -20,6 +20,9 @@ import { authSessionRoutes } from './routes/auth-sessions.ts'
 import { oauth2Routes } from './routes/auth-oauth2.ts'
 import { registerFallback } from './routes/fallback.ts'
 import { batchRoutes } from './routes/batch.ts'
+import { jobRoutes } from './routes/jobs.ts'
+import { cronRoutes } from './routes/crons.ts'
+import { workflowRoutes } from './routes/workflows.ts'
 
 const SECURITY_HEADERS = {
   'x-xss-protection': '1; mode=block',
@@ -80,7 +83,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   await f.register(rateLimiting, { app })
   // Custom routes and ./basalt_public answer whatever no built-in route matched.
   registerFallback(f, app)
-  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes, impersonateRoutes, oauth2Routes, batchRoutes]) {
+  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes, impersonateRoutes, oauth2Routes, batchRoutes, jobRoutes, cronRoutes, workflowRoutes]) {
     await f.register(routes, { app })
   }
   return f
