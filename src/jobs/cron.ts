@@ -61,6 +61,9 @@ export class CronScheduler {
 
   has(id: string): boolean { return this.entries.has(id) }
 
+  /** When the job fires next (computed in its time zone), or null. */
+  nextRun(id: string): Date | null { return this.entries.get(id)?.pattern.nextRun(this.o.clock.now()) ?? null }
+
   /** The recorded ticks of a cron job, newest first (running, completed, failed, missed). */
   runs(id: string, limit?: number): Promise<CronRun[]> { return listRuns(this.o.store, id, limit) }
 

@@ -117,7 +117,7 @@ export class JobQueue {
     if (opts.state && !JOB_STATES.includes(opts.state)) throw badRequest('Invalid job state filter.', { state: { code: 'validation_invalid_value', message: `Must be one of ${JOB_STATES.join(', ')}.` } })
     if (opts.sort && opts.sort !== 'created' && opts.sort !== '-created') throw badRequest('Invalid sort: use created or -created.')
     const page = Math.max(1, Math.floor(opts.page ?? 1))
-    const perPage = Math.min(500, Math.max(1, Math.floor(opts.perPage ?? 30)))
+    const perPage = Math.min(1000, Math.max(1, Math.floor(opts.perPage ?? 30)))
     const filter = { state: opts.state, name: opts.name }
     const [totalItems, rows] = await Promise.all([
       countJobs(this.o.store, filter),

@@ -82,7 +82,7 @@ export class WorkflowEngine {
   async list(opts: { state?: WorkflowState; name?: string; page?: number; perPage?: number } = {}) {
     if (opts.state && !WORKFLOW_STATES.includes(opts.state)) throw badRequest('Invalid workflow state filter.')
     const page = Math.max(1, Math.floor(opts.page ?? 1))
-    const perPage = Math.min(500, Math.max(1, Math.floor(opts.perPage ?? 30)))
+    const perPage = Math.min(1000, Math.max(1, Math.floor(opts.perPage ?? 30)))
     const { rows, total } = await listWorkflows(this.store, opts, perPage, (page - 1) * perPage)
     return { page, perPage, totalItems: total, totalPages: Math.ceil(total / perPage), items: rows.map((r) => this.view(r)) }
   }
