@@ -25,8 +25,8 @@ for (const engine of [{ name: 'sqlite', available: true }, { name: 'postgres', a
       dataDir: dir, logLevel: 'silent', databaseUrl: db?.url ?? null, shutdownGraceMs: 500,
       jobs: { ...DEFAULT_JOBS_CONFIG, leaseMs: 1000, pollMs: 50 },
     }))
-    const settled = (id: string, states = ['completed', 'compensated', 'failed', 'cancelled']) =>
-      waitFor(async () => { const w = await app.workflows.get(id); return w && states.includes(w.state) ? w : null }, 10_000, `workflow ${id}`)
+    const settled = async (id: string, states = ['completed', 'compensated', 'failed', 'cancelled']) =>
+      (await waitFor(async () => { const w = await app.workflows.get(id); return w && states.includes(w.state) ? w : null }, 10_000, `workflow ${id}`))!
 
     beforeAll(async () => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'basalt-wf-'))
