@@ -3,10 +3,11 @@ import { formatDate, type Clock } from '../core/clock.ts'
 import { badRequest } from '../core/errors.ts'
 import { newRecordId } from '../core/ids.ts'
 import type { Store } from '../store/types.ts'
+import { openScope } from '../store/tx-scope.ts'
 import { Completer } from './completer.ts'
 import {
-  cancelJob, countByState, countJobs, extendLeases, findPendingByKey, getJob, insertJob, JOBS_CHANNEL, listJobs, purgeJobs,
-  notifyWorkers, reapExpired, releaseJobs, retryJob, type JobRow, type ListFilter,
+  cancelJob, countByState, countJobs, extendLeases, findPendingByKey, getJob, insertJobs, JOBS_CHANNEL, listJobs, purgeJobs,
+  notifyWorkers, reapExpired, releaseJobs, retryJob, type JobRow, type ListFilter, type NewJob,
 } from './job-sql.ts'
 import { PgListener } from './pg-listener.ts'
 import { QueueWorker } from './worker.ts'
@@ -30,6 +31,8 @@ export interface ListOptions extends ListFilter { page?: number; perPage?: numbe
 export interface JobList { page: number; perPage: number; totalItems: number; totalPages: number; items: Job[] }
 
 const NAME = /^[\w.:-]{1,100}$/
+/** Most jobs written by one group commit. */
+const MAX_BATCH = 500
 export const DEFAULT_MAX_ATTEMPTS = 3
 const date = (ms: number | null) => (ms == null ? '' : formatDate(new Date(ms)))
 
@@ -55,6 +58,7 @@ export class JobQueue {
   private poll: NodeJS.Timeout | null = null
   private heartbeat: NodeJS.Timeout | null = null
   private running = false
+  private readonly pending: { job: NewJob; resolve(id: string): void; reject(err: unknown): void }[] = []
 
   constructor(private readonly o: JobQueueOptions) {
     this.pg = o.store.dialect.name === 'postgres'
@@ -91,20 +95,45 @@ export class JobQueue {
     const now = this.o.clock.now().getTime()
     const runAt = opts.runAt !== undefined ? toMs(opts.runAt) : now + Math.max(0, opts.delayMs ?? 0)
     const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? def?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS))
-    const job = {
+    const job: NewJob = {
       id: newRecordId(), name, payload: text, priority: Math.floor(opts.priority ?? def?.priority ?? 0), maxAttempts,
       uniqueKey: opts.uniqueKey ?? null, runAt, now,
     }
+    // Inside a transaction: join it. Outside: group-commit with the other enqueues of this event-loop turn.
+    if (openScope(this.o.store)) return (await this.insert([job]))[0]
+    return new Promise<string>((resolve, reject) => {
+      this.pending.push({ job, resolve, reject })
+      if (this.pending.length === 1) setImmediate(() => void this.flushPending())
+    })
+  }
+
+  private async flushPending() {
+    const batch = this.pending.splice(0, MAX_BATCH)
+    if (this.pending.length) setImmediate(() => void this.flushPending())
+    try {
+      const ids = await this.insert(batch.map((b) => b.job))
+      batch.forEach((b, i) => b.resolve(ids[i]))
+    } catch (err) {
+      for (const b of batch) b.reject(err)
+    }
+  }
+
+  /** Inserts in one transaction (joining the caller's); returns each job's id or that of the job holding its unique key. */
+  private insert(jobs: NewJob[]): Promise<string[]> {
     return this.o.store.transaction(async (tx) => {
-      for (let tries = 0; ; tries++) {
-        if (await insertJob(tx, this.pg, job)) {
-          this.o.store.afterCommit(() => this.wakeAt(name, runAt))
-          return job.id
-        }
-        const existing = await findPendingByKey(tx, name, job.uniqueKey!)
-        // The holder of the key finished between our insert and our read: insert again.
-        if (existing || tries >= 3) return existing ?? job.id
+      const inserted = await insertJobs(tx, this.pg, jobs)
+      const names = new Map<string, number>()
+      for (const j of jobs) if (inserted.has(j.id)) names.set(j.name, Math.min(names.get(j.name) ?? Infinity, j.runAt))
+      this.o.store.afterCommit(() => { for (const [name, runAt] of names) this.wakeAt(name, runAt) })
+      const out: string[] = []
+      for (const j of jobs) {
+        if (inserted.has(j.id)) { out.push(j.id); continue }
+        // Deduplicated by its unique key: the holder's id. (If the holder finished meanwhile, insert again.)
+        let existing = await findPendingByKey(tx, j.name, j.uniqueKey!)
+        if (!existing && (await insertJobs(tx, this.pg, [j])).size) existing = j.id
+        out.push(existing ?? j.id)
       }
+      return out
     })
   }
 

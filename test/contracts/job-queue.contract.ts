@@ -108,6 +108,10 @@ export function jobQueueContract(engine: Engine) {
       const b = await app.jobs.enqueue('later', { v: 2 }, { uniqueKey: 'user-1' })
       expect(b).toBe(a)
       expect(await app.jobs.enqueue('later', null, { uniqueKey: 'user-2', delayMs: 60_000 })).not.toBe(a)
+      // Concurrent enqueues (one group commit) with one key: one job.
+      const [x, y] = await Promise.all([1, 2].map((v) => app.jobs.enqueue('later', { v }, { uniqueKey: 'user-3', delayMs: 60_000 })))
+      expect(y).toBe(x)
+      expect((await app.jobs.list({ name: 'later' })).totalItems).toBe(3)
       expect(await app.jobs.cancel(a)).toBe(true)
       const c = await app.jobs.enqueue('later', { v: 3 }, { uniqueKey: 'user-1', delayMs: 60_000 })
       expect(c).not.toBe(a)
