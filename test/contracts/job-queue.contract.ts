@@ -9,6 +9,7 @@ import { DEFAULT_JOBS_CONFIG } from '../../src/jobs/config.ts'
 import { JobQueue } from '../../src/jobs/queue.ts'
 import { claimJobs } from '../../src/jobs/job-sql.ts'
 import { sql } from '../../src/store/sql.ts'
+import { PostgresStore } from '../../src/store/postgres-store.ts'
 import { waitFor } from '../support/wait.ts'
 import type { JobContext } from '../../src/jobs/types.ts'
 
@@ -187,6 +188,25 @@ export function jobQueueContract(engine: Engine) {
       const purged = await app.jobs.purge({ state: 'completed', name: 'echo' })
       expect(purged).toBe(1)
       expect((await app.jobs.stats()).names.echo?.completed ?? 0).toBe(0)
+    })
+
+    it.runIf(engine.name === 'postgres')('wakes a worker on another node through NOTIFY, not its poll', async () => {
+      // Another node: its own pool and LISTEN connection, a poll period far beyond the test's patience.
+      const store = new PostgresStore({ connectionString: db.url!, poolSize: 2 })
+      const other = new JobQueue({ store, clock: app.clock, nodeId: 'node-3', databaseUrl: db.url, leaseMs: 5000, pollMs: 600_000, onError: () => {} })
+      const ran: string[] = []
+      other.define('remote', (job) => { ran.push(job.id) })
+      other.start()
+      try {
+        const first = await app.jobs.enqueue('remote')
+        await app.jobs.waitFor(first) // the other node is listening now (or found it on connect)
+        const second = await app.jobs.enqueue('remote')
+        expect(await app.jobs.waitFor(second, 'completed', 3000)).toMatchObject({ state: 'completed' })
+        expect(ran).toEqual([first, second])
+      } finally {
+        await other.stop(1000)
+        await store.close()
+      }
     })
 
     it('shutdown lets running jobs finish within the grace period and gives the rest back', async () => {
