@@ -16,8 +16,9 @@ export const payments = {
 /** Reads a record, applies `change`, writes it through the one record write path (hooks, realtime, outbox). */
 async function patch(app: App, collection: string, id: string, change: (r: Record<string, any>) => Record<string, unknown>) {
   const c = app.collections.get(collection)
-  return app.store.transaction(async (tx) => {
-    const before = await loadRecord(tx, c, id, app.store.dialect, undefined, { forUpdate: true })
+  return app.runInTransaction(async () => {
+    // Locked until commit (PostgreSQL): two orders reserving the same product queue up instead of both reading the old stock.
+    const before = await loadRecord(app.store, c, id, app.store.dialect, undefined, { forUpdate: true })
     if (!before) throw new Error(`${collection}/${id} not found`)
     return app.writes.update(c, before, { ...before, ...change(before) })
   })
@@ -64,8 +65,8 @@ export default function orderSaga(app: App) {
   })
 
   // Every new order starts its saga in the order's own transaction: no order without a saga, no saga without an order.
-  app.hooks.onRecordCreateExecute.bind(async (e) => {
+  app.onRecordCreateExecute(async (e) => {
     await e.next()
     await app.workflows.start('order', { orderId: e.record.id })
-  }, { tags: ['orders'] })
+  }, 'orders')
 }
