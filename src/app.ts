@@ -192,7 +192,8 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
     cronRemove: (id) => background.cron.remove(id),
     truncate: (name) => records.truncate(collections.get(name)),
     async close() {
-      await background.close(config.shutdownGraceMs)
+      // Half the grace period: `serve` force-closes after the full one, and unfinished jobs must be released before that.
+      await background.close(config.shutdownGraceMs / 2)
       await emailFlows.idle()
       offGap()
       realtimeForward?.close()
