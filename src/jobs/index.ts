@@ -2,15 +2,11 @@
 import type { Clock } from '../core/clock.ts'
 import type { CollectionService } from '../core/collections/collection-service.ts'
 import type { Outbox } from '../events/outbox.ts'
-import { takeMigrationLock } from '../store/migrations.ts'
 import type { Store } from '../store/types.ts'
 import { registerBuiltinCrons } from './builtin-crons.ts'
 import type { JobsConfig } from './config.ts'
-import { migrateCronTables } from './cron-sql.ts'
 import { CronScheduler } from './cron.ts'
-import { migrateJobTables } from './job-sql.ts'
 import { JobQueue } from './queue.ts'
-import { migrateWorkflowTables } from './workflows/workflow-sql.ts'
 import { WorkflowEngine } from './workflows/workflows.ts'
 
 export { JobQueue } from './queue.ts'
@@ -18,6 +14,7 @@ export { CronScheduler } from './cron.ts'
 export { WorkflowEngine } from './workflows/workflows.ts'
 export type * from './types.ts'
 export type * from './workflows/types.ts'
+export { migrateBackgroundTables } from './schema.ts'
 export type { CronHandler, CronOptions, CronContext } from './cron.ts'
 
 export interface Background {
@@ -39,17 +36,8 @@ export interface BackgroundDeps {
   logSilent?: boolean
 }
 
-export async function migrateBackgroundTables(store: Store): Promise<void> {
-  await store.transaction(async (tx) => {
-    await takeMigrationLock(tx, store.dialect)
-    await migrateJobTables(tx, store.dialect.name === 'postgres')
-    await migrateCronTables(tx)
-    await migrateWorkflowTables(tx)
-  })
-}
-
 export async function createBackground(d: BackgroundDeps): Promise<Background> {
-  await migrateBackgroundTables(d.store)
+  // Tables: created by migrateSystemTables (src/jobs/schema.ts), before this runs.
   const onError = d.logSilent ? () => {} : (err: unknown, context: string) => console.error(`[jobs] ${context}:`, (err as Error)?.message ?? err)
   const jobs = new JobQueue({ store: d.store, clock: d.clock, nodeId: d.nodeId, databaseUrl: d.databaseUrl, leaseMs: d.config.leaseMs, pollMs: d.config.pollMs, onError })
   const cron = new CronScheduler({ store: d.store, clock: d.clock, nodeId: d.nodeId, onError })

@@ -52,7 +52,7 @@ for (const engine of engines) {
     }
     beforeAll(async () => {
       opened = await engine.open()
-      await migrateBackgroundTables(opened.stores[0])
+      await opened.stores[0].transaction((tx) => migrateBackgroundTables(tx, opened.stores[0].dialect))
     })
     afterAll(async () => {
       for (const c of schedulers) await c.stop(1000)
