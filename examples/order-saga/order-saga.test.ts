@@ -1,32 +1,29 @@
-// The order-saga example (examples/order-saga) through the SDK: a paid order ships; a declined card compensates the reservation.
+// The order-saga example through the SDK, on SQLite and PostgreSQL: a paid order ships; a declined card
+// is retried, then the reservation is compensated; an invalid order starts no saga.
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import orderSaga, { payments } from './order-saga.ts'
+import type PocketBase from 'pocketbase'
 import { startServer, waitFor, type TestServer } from '../../test/support/server.ts'
-import type { Client } from '../../test/api/helpers.ts'
+import { loadHookFiles } from '../../src/framework/hooks-loader.ts'
 
 let s: TestServer
-let su: Client
+let su: PocketBase
 let productId: string
 
 beforeAll(async () => {
   s = await startServer()
-  orderSaga(s.app)
+  await loadHookFiles(s.app, path.resolve('examples/order-saga/basalt_hooks'))
   su = await s.superuser()
-  await su.collections.create({ name: 'products', type: 'base', fields: [{ name: 'name', type: 'text' }, { name: 'stock', type: 'number' }] })
-  await su.collections.create({
-    name: 'orders', type: 'base', createRule: '',
-    fields: ['product', 'card', 'status', 'paymentId', 'failure'].map((name) => ({ name, type: 'text' })).concat([{ name: 'quantity', type: 'number', required: true } as any]),
-  })
   productId = (await su.collection('products').create({ name: 'lamp', stock: 10 })).id
 })
 afterAll(() => s?.close())
 
 const stock = async () => (await su.collection('products').getOne(productId)).stock
 async function settled(orderId: string) {
-  return waitFor(async () => {
+  return (await waitFor(async () => {
     const wf = (await su.send('/api/workflows', { query: { perPage: 100 } })).items.find((w: any) => w.input.orderId === orderId)
     return wf && ['completed', 'compensated', 'failed'].includes(wf.state) ? wf : null
-  }, 10_000, `saga of order ${orderId}`)
+  }, 10_000, `saga of order ${orderId}`))!
 }
 
 describe('order saga example', () => {
@@ -36,7 +33,7 @@ describe('order saga example', () => {
     expect(wf).toMatchObject({ name: 'order', state: 'completed', results: { reserve: { quantity: 3 } } })
     expect(await su.collection('orders').getOne(order.id)).toMatchObject({ status: 'shipped', paymentId: wf.results.charge.paymentId })
     expect(await stock()).toBe(7)
-    expect(payments.charges.get(wf.results.charge.paymentId)).toEqual({ amount: 30, refunded: false })
+    expect(await su.collection('payments').getOne(wf.results.charge.paymentId)).toMatchObject({ amount: 30, refunded: false, key: `${wf.id}:charge` })
   })
 
   it('compensates the reservation when the charge fails for good', async () => {
@@ -45,7 +42,7 @@ describe('order saga example', () => {
     const wf = await settled(order.id)
     expect(wf.state).toBe('compensated')
     expect(wf.error).toMatch(/charge failed: card declined/)
-    expect(await su.collection('orders').getOne(order.id)).toMatchObject({ status: 'cancelled', paymentId: '' })
+    expect(await su.collection('orders').getOne(order.id)).toMatchObject({ status: 'cancelled', paymentId: '', failure: wf.error })
     expect(await stock()).toBe(before)
     // The charge step ran its two attempts and no more.
     const jobs = await su.send('/api/jobs', { query: { name: 'workflow:order', perPage: 200 } })
