@@ -39,6 +39,7 @@ import { openLogs, type LogService } from './logs/log-service.ts'
 import { scheduleLogCleanup } from './logs/cleanup-schedule.ts'
 import { BackupService } from './backups/backup-service.ts'
 import { openBackups } from './backups/open.ts'
+import { createBackground, type CronHandler, type CronOptions, type CronScheduler, type JobQueue, type WorkflowEngine } from './jobs/index.ts'
 
 /** The services, built once here (HTTP routes, hooks, jobs and the CLI all use these). */
 export interface AppCore {
@@ -80,6 +81,15 @@ export interface AppCore {
   nodeId: string
   /** Custom routes added by hook files and framework-mode programs (`app.routerAdd`). */
   router: RouteTable
+  /** Durable jobs: define, enqueue (joins the caller's transaction), inspect (docs/jobs.md). */
+  jobs: JobQueue
+  /** Cron jobs that fire once per tick across the cluster (docs/jobs.md). */
+  cron: CronScheduler
+  /** PocketBase's `cronAdd(id, expression, handler)`; `opts.timezone` reads the expression in that zone. */
+  cronAdd(id: string, expression: string, handler: CronHandler, opts?: CronOptions): void
+  cronRemove(id: string): void
+  /** Durable multi-step workflows (sagas) on top of jobs (docs/jobs.md). */
+  workflows: WorkflowEngine
   truncate(collection: string): Promise<void>
   close(): Promise<void>
 }
@@ -184,12 +194,18 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   }) : null
   // Bounded: a node whose Redis/PG listener is down still starts (local-only until it connects).
   await schemaSync?.start(opts.cluster?.readyTimeoutMs)
+  const background = await createBackground({ store, clock, nodeId, databaseUrl: config.databaseUrl, config: config.jobs, collections, outbox, logSilent: config.logLevel === 'silent' })
 
   const router = new RouteTable()
   const core: AppCore = {
     router, config, clock, store, collections, records, writes, hooks, outbox, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId, logs, backups,
+    jobs: background.jobs, cron: background.cron, workflows: background.workflows,
+    cronAdd: (id, expression, handler, o) => background.cron.add(id, expression, handler, o),
+    cronRemove: (id) => background.cron.remove(id),
     truncate: (name) => records.truncate(collections.get(name)),
     async close() {
+      // Half the grace period: `serve` force-closes after the full one, and unfinished jobs must be released before that.
+      await background.close(config.shutdownGraceMs / 2)
       await emailFlows.idle()
       offGap()
       realtimeForward?.close()

@@ -2,6 +2,7 @@
 import path from 'node:path'
 import { DEFAULT_BRUTE_FORCE, type BruteForceLimits } from './ratelimit/brute-force.ts'
 import { parseProxyList } from './http/client-ip.ts'
+import { DEFAULT_JOBS_CONFIG, jobsConfigFromEnv, type JobsConfig } from './jobs/config.ts'
 
 export interface Config {
   /** Host and port to listen on. */
@@ -49,6 +50,8 @@ export interface Config {
   indexFallback: boolean
   /** `serve --dev`: reload hook files when they change. */
   dev: boolean
+  /** Jobs, cron and retention (src/jobs/config.ts, docs/jobs.md). */
+  jobs: JobsConfig
 }
 
 export const DEFAULTS: Config = {
@@ -72,6 +75,7 @@ export const DEFAULTS: Config = {
   publicDir: null,
   indexFallback: true,
   dev: false,
+  jobs: DEFAULT_JOBS_CONFIG,
 }
 
 export class ConfigError extends Error {}
@@ -119,6 +123,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
   if (env.BASALT_PUBLIC_DIR) out.publicDir = env.BASALT_PUBLIC_DIR
   if (env.BASALT_INDEX_FALLBACK) out.indexFallback = env.BASALT_INDEX_FALLBACK !== 'false' && env.BASALT_INDEX_FALLBACK !== '0'
   if (env.BASALT_HOOK_TIMEOUT_MS) out.hookTimeoutMs = positiveInt('BASALT_HOOK_TIMEOUT_MS', env.BASALT_HOOK_TIMEOUT_MS)
+  try { const jobs = jobsConfigFromEnv(env); if (jobs) out.jobs = jobs } catch (err) { throw new ConfigError((err as Error).message) }
   if (env.BASALT_AUTH_FAILURE_LIMITS) out.authFailureLimits = authFailureLimits(env.BASALT_AUTH_FAILURE_LIMITS)
   return out
 }

@@ -35,6 +35,7 @@ export async function loadHookFiles(app: App, dir: string): Promise<LoadedHooks>
   if (files.length) markAsEsm(dir)
   const api = register({ namespace: `basalt-hooks-${++generation}` })
   const bound: [HookName, string][] = []
+  const crons: string[] = []
   const scoped = new Proxy(app, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver)
@@ -45,12 +46,17 @@ export async function loadHookFiles(app: App, dir: string): Promise<LoadedHooks>
           return id
         }
       }
+      // Cron jobs are unloaded with their file too (a reload must not keep a removed schedule firing).
+      if (key === 'cronAdd' && typeof value === 'function') {
+        return (id: string, ...rest: unknown[]) => { crons.push(id); return (value as (...a: unknown[]) => void).apply(target, [id, ...rest]) }
+      }
       return value
     },
   })
   const unload = () => {
     for (const [name, id] of bound) app.hooks[name].unbind(id)
     for (const f of files) app.router.removeOwner(f)
+    for (const id of crons) app.cronRemove(id)
   }
   try {
     for (const file of files) {

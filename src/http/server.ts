@@ -24,6 +24,9 @@ import { requestLogging } from './request-log.ts'
 import { logRoutes } from './routes/logs.ts'
 import { fileTokenRoutes } from './routes/file-token.ts'
 import { backupRoutes } from './routes/backups.ts'
+import { jobRoutes } from './routes/jobs.ts'
+import { cronRoutes } from './routes/crons.ts'
+import { workflowRoutes } from './routes/workflows.ts'
 
 const SECURITY_HEADERS = {
   'x-xss-protection': '1; mode=block',
@@ -85,7 +88,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   await f.register(requestLogging, { app })
   // Custom routes and ./basalt_public answer whatever no built-in route matched.
   registerFallback(f, app)
-  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes, impersonateRoutes, oauth2Routes, batchRoutes, logRoutes, fileTokenRoutes, backupRoutes]) {
+  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes, impersonateRoutes, oauth2Routes, batchRoutes, logRoutes, fileTokenRoutes, backupRoutes, jobRoutes, cronRoutes, workflowRoutes]) {
     await f.register(routes, { app })
   }
   return f

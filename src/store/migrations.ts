@@ -4,6 +4,7 @@ import { POSTGRES_HELPERS } from './dialects/postgres.ts'
 import { sql } from './sql.ts'
 import type { Executor } from './types.ts'
 import { migrateOutboxTables } from '../events/outbox.ts'
+import { migrateBackgroundTables } from '../jobs/schema.ts'
 import { migrateExternalAuthEmails } from '../auth/oauth2/external-auths.ts'
 
 /** Bumped whenever the bookkeeping schema changes; stored in `_params`. */
@@ -49,6 +50,7 @@ export async function migrateSystemTables(tx: Executor, dialect: SqlDialect): Pr
   await migrateSessionTables(tx)
   await migrateAuditTable(tx)
   await migrateOutboxTables(tx, dialect)
+  await migrateBackgroundTables(tx, dialect)
   await migrateExternalAuthEmails(tx)
   const version = JSON.stringify(SCHEMA_VERSION)
   const row = await tx.get<{ value: string }>(sql`SELECT "value" FROM "_params" WHERE "id" = 'schema_version'`)

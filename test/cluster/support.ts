@@ -230,15 +230,17 @@ export async function upsertSuperuser(env: NodeEnv, email = SUPERUSER.email, pas
   if (r.code !== 0) throw new Error(`superuser upsert failed (${r.code}): ${r.output}`)
 }
 
-export async function startNode(name: string, env: NodeEnv): Promise<NodeProcess> {
+/** `script`: a node entry other than `basalt serve` (a fixture that also registers jobs, crons or routes); it gets the same flags. */
+export async function startNode(name: string, env: NodeEnv, opts: { script?: string; env?: Record<string, string> } = {}): Promise<NodeProcess> {
   const port = await freePort()
   const dir = tempDir(`basalt-cl-${name}-`)
   const url = `http://127.0.0.1:${port}`
   let child: ChildProcess | null = null
   let output = () => ''
   const start = async () => {
-    const c = track(spawn(process.execPath, [BIN, 'serve', `--http=127.0.0.1:${port}`, `--dir=${dir}`], {
-      env: nodeEnv(env), stdio: ['ignore', 'pipe', 'pipe'],
+    const entry = opts.script ? ['--import', 'tsx', opts.script] : [BIN, 'serve']
+    const c = track(spawn(process.execPath, [...entry, `--http=127.0.0.1:${port}`, `--dir=${dir}`], {
+      env: { ...nodeEnv(env), NODE_NAME: name, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
     }))
     child = c
     output = capture(c)
@@ -317,7 +319,7 @@ export interface Cluster {
  * them, and the other nodes start afterwards, so they load the schema at startup: suites that are not
  * about schema propagation do not depend on it.
  */
-export async function startCluster(n = 3, opts: { collections?: Record<string, unknown>[] } = {}): Promise<Cluster> {
+export async function startCluster(n = 3, opts: { collections?: Record<string, unknown>[]; script?: string; env?: Record<string, string> } = {}): Promise<Cluster> {
   const db = await createDatabase()
   let redis: RedisProcess | null = null
   const nodes: NodeProcess[] = []
@@ -333,12 +335,12 @@ export async function startCluster(n = 3, opts: { collections?: Record<string, u
     const name = (i: number) => String.fromCharCode(65 + i)
     let token: string
     if (opts.collections?.length) {
-      nodes.push(await startNode(name(0), env))
+      nodes.push(await startNode(name(0), env, opts))
       token = await superuserToken(nodes[0].url)
       for (const def of opts.collections) await createCollection(nodes[0].url, token, def)
-      nodes.push(...await Promise.all(Array.from({ length: n - 1 }, (_, i) => startNode(name(i + 1), env))))
+      nodes.push(...await Promise.all(Array.from({ length: n - 1 }, (_, i) => startNode(name(i + 1), env, opts))))
     } else {
-      nodes.push(...await Promise.all(Array.from({ length: n }, (_, i) => startNode(name(i), env))))
+      nodes.push(...await Promise.all(Array.from({ length: n }, (_, i) => startNode(name(i), env, opts))))
       token = await superuserToken(nodes[0].url)
     }
     // These suites fire hundreds of writes per second from one IP on purpose; the general rate limits
