@@ -4,6 +4,8 @@ import multipart from '@fastify/multipart'
 import type { App } from '../app.ts'
 import { HookResponse } from '../core/hooks/hook-response.ts'
 import { registerBodyParsers } from './body.ts'
+import { registerFormBodies } from './form-body.ts'
+import { registerNulGuard } from './nul-guard.ts'
 import { authContext } from './context.ts'
 import { rateLimiting } from './rate-limit.ts'
 import { impersonateRoutes } from './routes/impersonate.ts'
@@ -56,6 +58,9 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     limits: { fileSize: cfg.multipartBodyLimit, files: 100, fields: 1000, parts: 1100, fieldSize: cfg.jsonBodyLimit },
     throwFileSizeLimit: true,
   })
+  // Order matters: multipart fields become `req.body` first, then every parsed input is checked for NUL.
+  registerFormBodies(f, cfg.jsonBodyLimit)
+  registerNulGuard(f)
   f.addHook('onRequest', async (req, reply) => {
     reply.headers(SECURITY_HEADERS)
     // Token auth (no cookies), so a wildcard origin cannot be abused for credentialed requests.
