@@ -12,6 +12,7 @@ import { appApi, type AppApi } from './framework/app-api.ts'
 import { RouteTable } from './framework/router.ts'
 import { Outbox } from './events/outbox.ts'
 import { recordAuthorizer } from './core/records/realtime-authorizer.ts'
+import { rulesReadHeaders } from './realtime/reads-headers.ts'
 import { AuthService } from './auth/auth-service.ts'
 import { RoleService } from './auth/roles.ts'
 import { SessionService } from './auth/sessions.ts'
@@ -127,6 +128,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   const oauth2 = new OAuth2Flow({ store, collections, records, writes, auth, clock, externalAuths })
   const hub = new RealtimeHub({
     authorize: recordAuthorizer(records, collections),
+    readsHeaders: rulesReadHeaders(collections),
     hasBeforeSend: () => hooks.onRealtimeMessageSend.length > 0,
     beforeSend: async (client, name, data) => {
       const e = { clientId: client.id, auth: client.auth, message: { name, data }, sent: false }
