@@ -33,6 +33,8 @@ export function inferFormValue(raw: string): unknown {
 }
 
 export function registerBodyParsers(app: FastifyInstance, jsonLimit: number) {
+  // text/plain would reach handlers as a string; refused as an unsupported type instead (error-handler.ts).
+  app.removeContentTypeParser('text/plain')
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: jsonLimit }, (_req, body, done) => {
     const text = String(body)
