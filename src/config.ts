@@ -49,6 +49,8 @@ export interface Config {
   indexFallback: boolean
   /** `serve --dev`: reload hook files when they change. */
   dev: boolean
+  /** How long `serve` keeps retrying an unreachable PostgreSQL at start (`BASALT_PG_START_TIMEOUT`, seconds). */
+  pgStartTimeoutMs: number
 }
 
 export const DEFAULTS: Config = {
@@ -72,6 +74,7 @@ export const DEFAULTS: Config = {
   publicDir: null,
   indexFallback: true,
   dev: false,
+  pgStartTimeoutMs: 30_000,
 }
 
 export class ConfigError extends Error {}
@@ -120,6 +123,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
   if (env.BASALT_INDEX_FALLBACK) out.indexFallback = env.BASALT_INDEX_FALLBACK !== 'false' && env.BASALT_INDEX_FALLBACK !== '0'
   if (env.BASALT_HOOK_TIMEOUT_MS) out.hookTimeoutMs = positiveInt('BASALT_HOOK_TIMEOUT_MS', env.BASALT_HOOK_TIMEOUT_MS)
   if (env.BASALT_AUTH_FAILURE_LIMITS) out.authFailureLimits = authFailureLimits(env.BASALT_AUTH_FAILURE_LIMITS)
+  if (env.BASALT_PG_START_TIMEOUT) out.pgStartTimeoutMs = positiveInt('BASALT_PG_START_TIMEOUT', env.BASALT_PG_START_TIMEOUT) * 1000
   return out
 }
 

@@ -1,6 +1,7 @@
 // Realtime forwarding: a request about a realtime client (`POST /api/realtime`, the `@oauth2` redirect)
 // that reaches a node other than the one holding the client's SSE stream is relayed over the Redis
 // side channel to the owner, which applies it and replies — so any node can serve any request.
+import { processLogger } from '../observability/logger.ts'
 import { createHash, randomUUID } from 'node:crypto'
 import type { CollectionService } from '../core/collections/collection-service.ts'
 import { ApiError, type ApiStatus, type ErrorData } from '../core/errors.ts'
@@ -59,7 +60,7 @@ export class RealtimeForwarder {
 
   constructor(private readonly opts: RealtimeForwarderOptions) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS
-    this.onError = opts.onError ?? ((err) => console.error('[realtime] forwarding failed', err))
+    this.onError = opts.onError ?? ((err) => processLogger().error({ err }, 'realtime: forwarding failed'))
     // Registered before the broker subscribes (createApp), so both channels are live once it is ready.
     this.offs.push(opts.channel.onNotify(REQUESTS, (d) => this.guard(() => this.onRequest(d))))
     this.offs.push(opts.channel.onNotify(REPLIES + opts.channel.nodeId, (d) => this.guard(() => this.onReply(d))))

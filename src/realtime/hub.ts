@@ -1,4 +1,5 @@
 // RealtimeHub: connected clients, their subscriptions and bound auth, and per-subscriber event fan-out.
+import { processLogger } from '../observability/logger.ts'
 import { ApiError, forbidden, notFound } from '../core/errors.ts'
 import { randomString } from '../core/ids.ts'
 import type { AuthInfo } from '../rules/request-info.ts'
@@ -16,7 +17,7 @@ export interface RealtimeHubOptions {
   maxPendingPerClient?: number
   now?: () => number
   timers?: Timers
-  /** Authorizer failures and other swallowed errors; defaults to console.error. */
+  /** Authorizer failures and other swallowed errors; defaults to the process logger. */
   onError?: (err: unknown, context: { clientId?: string; topic?: string }) => void
   /**
    * Whether rules may read `@request.headers` for this event (default: always). When false, clients that
@@ -51,7 +52,7 @@ export class RealtimeHub {
 
   constructor(private opts: RealtimeHubOptions) {
     this.authorize = opts.authorize
-    this.onError = opts.onError ?? ((err, ctx) => console.error('[realtime]', ctx, err))
+    this.onError = opts.onError ?? ((err, ctx) => processLogger().error({ err, ...ctx }, 'realtime: delivery failed'))
     this.deps = {
       now: opts.now ?? (() => Date.now()),
       timers: opts.timers ?? systemTimers,

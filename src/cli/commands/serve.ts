@@ -3,6 +3,9 @@ import { createBasalt, type Basalt } from '../../framework/basalt.ts'
 import { HookLoadError } from '../../framework/hooks-loader.ts'
 import { ConfigError, fromEnv, parseHttpAddress, resolveConfig, type Config } from '../../config.ts'
 import { parseArgs, UsageError } from '../args.ts'
+import { createLogger } from '../../observability/logger.ts'
+import { checkDataDir, waitForPostgres } from '../startup-checks.ts'
+import { servedUrl, startupLine } from '../startup-line.ts'
 
 export const SERVE_USAGE = `Usage: basalt serve [--http=HOST:PORT] [--dir=DATA_DIR] [--hooksDir=DIR] [--publicDir=DIR] [--dev]
 
@@ -27,9 +30,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw err
   }
   const config = resolveConfig(fromEnv(process.env), flags)
+  const logger = createLogger({ level: config.logLevel })
+  // Say precisely what is wrong before anything else fails with a driver message.
+  checkDataDir(config.dataDir)
+  if (config.databaseUrl) await waitForPostgres(config.databaseUrl, config.pgStartTimeoutMs, (m) => logger.warn(m))
   let app: Basalt
   try {
-    app = await createBasalt({ ...config, env: false })
+    app = await createBasalt({ ...config, env: false, logger })
   } catch (err) {
     // A hook file that fails to load stops the start, naming file, line and message.
     if (err instanceof HookLoadError) { console.error(`basalt: ${err.message}`); return 1 }
@@ -37,16 +44,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   await app.start()
   const server = app.server!
-  console.log(`Basalt listening on http://${config.host}:${config.port} (data: ${config.dataDir})`)
+  const address = server.server.address()
+  const url = servedUrl(config.host, typeof address === 'object' && address ? address.port : config.port)
+  // Mail links follow the port really served unless BASALT_APP_URL (or settings) say otherwise.
+  app.settings.setServedUrl(url)
+  logger.info(await startupLine(app, url))
 
   return new Promise<number>((resolve) => {
     let stopping = false
     const stop = async (signal: string) => {
       if (stopping) return
       stopping = true
-      console.log(`${signal} received: draining requests and shutting down`)
+      logger.info(`${signal} received: draining requests and shutting down`)
       const force = setTimeout(() => {
-        console.error('shutdown timed out: closing remaining connections')
+        logger.error('shutdown timed out: closing remaining connections')
         server.server.closeAllConnections()
         resolve(1)
       }, config.shutdownGraceMs)
@@ -60,7 +71,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         clearInterval(sweep)
         resolve(0)
       } catch (err) {
-        console.error('shutdown failed', err)
+        logger.error({ err }, 'shutdown failed')
         resolve(1)
       } finally {
         clearTimeout(force)
