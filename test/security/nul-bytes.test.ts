@@ -1,4 +1,5 @@
 // NUL (U+0000) in any request string: one rule on both stores — a clear 400, nothing stored (PostgreSQL 500ed before).
+import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectClientError, q, raw, setupWorld, snapshot, type RawResponse, type World } from './fixture.ts'
 
@@ -113,5 +114,21 @@ describe('every other endpoint class', () => {
     const res = await raw(w, 'POST', '/api/realtime', { body: { clientId: 'x'.repeat(40), subscriptions: [`posts/*?options=${options}`] } })
     expectClientError(res, 400)
     expect(res.json.data.subscriptions['0'].code).toBe('validation_invalid_nul')
+  })
+})
+
+describe('headers', () => {
+  it('a NUL in a header value is refused by the HTTP parser with a 400 before any route runs', async () => {
+    const { port } = new URL(w.s.url)
+    const reply = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect(Number(port), '127.0.0.1', () => {
+        sock.write(`GET /api/collections/posts/records HTTP/1.1\r\nHost: x\r\nX-Mode: a${NUL}b\r\nConnection: close\r\n\r\n`)
+      })
+      let out = ''
+      sock.on('data', (d) => (out += d))
+      sock.on('close', () => resolve(out))
+      sock.on('error', reject)
+    })
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /)
   })
 })
