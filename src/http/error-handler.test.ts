@@ -25,3 +25,15 @@ describe('error handler: NUL rejected by PostgreSQL', () => {
     expect(res.statusCode).toBe(500)
   })
 })
+
+describe('error handler: errors without a cause', () => {
+  it('a Fastify error with no cause is mapped, not crashed on (unsupported Content-Type)', async () => {
+    const f = Fastify()
+    registerErrorHandler(f)
+    f.removeContentTypeParser('text/plain')
+    f.post('/x', async () => 'ok')
+    const res = await f.inject({ method: 'POST', url: '/x', headers: { 'content-type': 'text/plain' }, payload: 'hi' })
+    expect(res.statusCode).toBe(400)
+    expect(res.json().message).toContain('Unsupported Content-Type "text/plain"')
+  })
+})

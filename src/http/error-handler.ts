@@ -7,9 +7,9 @@ const ACCEPTED_TYPES = 'application/json, multipart/form-data or application/x-w
 
 /** PostgreSQL refusing a NUL in text (22021) or jsonb (22P05): a client error the NUL guard missed, never a 500. */
 function isNulRejection(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code
-  const text = `${(err as Error).message} ${(err as { detail?: unknown }).detail ?? ''}`
-  return (code === '22021' || code === '22P05') && /0x00|\\u0000/.test(text)
+  const code = (err as { code?: unknown } | undefined)?.code
+  if (code !== '22021' && code !== '22P05') return false
+  return /0x00|\\u0000/.test(`${(err as Error).message} ${(err as { detail?: unknown }).detail ?? ''}`)
 }
 
 function fromFastifyError(err: FastifyError, req: FastifyRequest): ApiError | null {

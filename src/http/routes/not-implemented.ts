@@ -24,12 +24,10 @@ export const NOT_IMPLEMENTED: readonly Missing[] = [
   row('POST', '/api/backups/:x/restore', 'backups'),
   row('GET', '/api/crons', 'cron jobs'),
   row('POST', '/api/crons/:x', 'cron jobs'),
-  row('POST', '/api/batch', 'batch requests'),
   row('POST', '/api/files/token', 'protected file tokens'),
   row('PUT', '/api/collections/import', 'collections import'),
   row('POST', '/api/collections/meta/dry-run-view', 'view collections'),
   row('POST', '/api/sql', 'raw SQL'),
-  row('POST', '/api/settings/test/s3', 'S3 storage'),
   row('POST', '/api/settings/apple/generate-client-secret', 'Apple OAuth2 client secret generation'),
 ]
 
