@@ -6,6 +6,7 @@ import { ApiError } from '../../core/errors.ts'
 import { sql } from '../../store/sql.ts'
 import { guestRequest } from '../../rules/request-info.ts'
 import { parseArgs, UsageError } from '../args.ts'
+import { checkDataDir, waitForPostgres } from '../startup-checks.ts'
 
 export const SUPERUSER_USAGE = `Usage: basalt superuser upsert EMAIL PASSWORD [--dir=DATA_DIR]
        basalt superuser list [--dir=DATA_DIR]
@@ -26,7 +27,11 @@ export async function superuserCommand(argv: string[]): Promise<number> {
   if (rest.length < ARITY[action]) throw new UsageError(action === 'upsert' ? 'upsert needs EMAIL and PASSWORD' : `${action} needs EMAIL`)
   if (rest.length > ARITY[action]) throw new UsageError(`unexpected argument ${JSON.stringify(rest[ARITY[action]])}`)
   const flags: Partial<Config> = args.flags.has('dir') ? { dataDir: String(args.flags.get('dir')) } : {}
-  const app = await createApp(resolveConfig(fromEnv(process.env), flags, { logLevel: 'silent' }))
+  const config = resolveConfig(fromEnv(process.env), flags, { logLevel: 'silent' })
+  // Same precise messages as `serve` for an unusable data directory or an unreachable PostgreSQL.
+  checkDataDir(config.dataDir)
+  if (config.databaseUrl) await waitForPostgres(config.databaseUrl, Math.min(config.pgStartTimeoutMs, 5000))
+  const app = await createApp(config)
   try {
     if (action === 'list') return await list(app)
     if (action === 'delete') return await remove(app, rest[0])
