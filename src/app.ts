@@ -12,6 +12,7 @@ import { appApi, type AppApi } from './framework/app-api.ts'
 import { RouteTable } from './framework/router.ts'
 import { Outbox } from './events/outbox.ts'
 import { recordAuthorizer } from './core/records/realtime-authorizer.ts'
+import { rulesReadHeaders } from './realtime/reads-headers.ts'
 import { AuthService } from './auth/auth-service.ts'
 import { RoleService } from './auth/roles.ts'
 import { SessionService } from './auth/sessions.ts'
@@ -24,7 +25,8 @@ import { LocalFileStorage } from './files/local-storage.ts'
 import { ConfiguredFileStorage } from './files/configured-storage.ts'
 import type { FileStorage } from './files/storage.ts'
 import { SettingsService } from './settings/settings-service.ts'
-import { SettingsMailer } from './mail/mailer.ts'
+import { LogMailer, SettingsMailer } from './mail/mailer.ts'
+import { createLogger, type Logger } from './observability/logger.ts'
 import { RealtimeHub, type Broker } from './realtime/index.ts'
 import { openBroker, openSchemaChannel, SchemaSync, type ClusterOptions } from './cluster/index.ts'
 import { authLoader, RealtimeForwarder } from './cluster/realtime-forward.ts'
@@ -44,6 +46,8 @@ import { createBackground, type CronHandler, type CronOptions, type CronSchedule
 /** The services, built once here (HTTP routes, hooks, jobs and the CLI all use these). */
 export interface AppCore {
   config: Config
+  /** The one logger (pino): every module logs through it; level from `config.logLevel`. */
+  logger: Logger
   clock: Clock
   store: Store
   collections: CollectionService
@@ -112,8 +116,9 @@ export async function migrate(store: Store, collections: CollectionService): Pro
   await collections.reload()
 }
 
-export async function createApp(config: Config, opts: { clock?: Clock; cluster?: ClusterOptions } = {}): Promise<App> {
+export async function createApp(config: Config, opts: { clock?: Clock; cluster?: ClusterOptions; logger?: Logger } = {}): Promise<App> {
   const clock = opts.clock ?? systemClock
+  const logger = opts.logger ?? createLogger({ level: config.logLevel })
   fs.mkdirSync(config.dataDir, { recursive: true })
   const backupsReady = await openBackups.prepare(config)
   const store = openStore(config)
@@ -123,13 +128,13 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   // settings.s3 switches uploads to S3 at runtime (src/files/configured-storage.ts).
   const files = new ConfiguredFileStorage(new LocalFileStorage(path.join(config.dataDir, 'storage')), async () => (await settings.get()).s3)
   const hooks = createHooks(() => config.hookTimeoutMs)
-  const mailer = new SettingsMailer(() => settings.get(), undefined, (message, deliver) => hooks.onMailerSend.trigger({ message }, (e) => deliver(e.message)))
+  const mailer = new SettingsMailer(() => settings.get(), new LogMailer(() => 'basalt', (line) => logger.info(line)), (message, deliver) => hooks.onMailerSend.trigger({ message }, (e) => deliver(e.message)))
   const logs = await openLogs(config, store, settings, clock)
   const stopLogCleanup = scheduleLogCleanup(logs)
   const { backups, close: closeBackups } = backupsReady({ store, settings, clock })
   const nodeId = opts.cluster?.nodeId ?? randomUUID()
   // Redis (REDIS_URL) fans events out to every node; otherwise events stay in this process.
-  const broker = openBroker(config, nodeId, opts.cluster)
+  const broker = openBroker(config, nodeId, opts.cluster, logger)
   const roles = new RoleService(store)
   await roles.start()
   const outbox = new Outbox(store, clock)
@@ -139,16 +144,18 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   })
   const records = new RecordService({ store, collections, clock, roles, hooks, writes })
   const auth = new AuthService({ store, collections, records, clock, hooks })
-  const limiter = new RateLimiter(openRateLimitStore(config, clock), config.authFailureLimits)
+  const limiter = new RateLimiter(openRateLimitStore(config, clock, logger), config.authFailureLimits)
   const sessions = new SessionService({ store, collections, clock })
   const externalAuths = new ExternalAuths(collections, store, writes)
   const settingsGet = { get: () => settings.get() }
-  const otp = new OtpService({ store, clock, auth, mailer, settings: settingsGet, writes, externalAuths })
+  const otp = new OtpService({ store, clock, auth, mailer, settings: settingsGet, writes, externalAuths, logger })
   const totp = new TotpService({ store, clock, auth, settings: settingsGet })
-  const emailFlows = new EmailFlows({ store, collections, clock, settings: () => settings.get(), mailer, writes, externalAuths })
+  const emailFlows = new EmailFlows({ store, collections, clock, settings: () => settings.get(), mailer, writes, externalAuths, log: (message, err) => logger.error({ err }, `email-flows: ${message}`) })
   const oauth2 = new OAuth2Flow({ store, collections, records, writes, auth, clock, externalAuths })
   const hub = new RealtimeHub({
     authorize: recordAuthorizer(records, collections),
+    readsHeaders: rulesReadHeaders(collections),
+    onError: (err, ctx) => logger.error({ err, ...ctx }, 'realtime: delivery failed'),
     hasBeforeSend: () => hooks.onRealtimeMessageSend.length > 0,
     beforeSend: async (client, name, data) => {
       const e = { clientId: client.id, auth: client.auth, message: { name, data }, sent: false }
@@ -163,7 +170,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   // Pub/sub is at-most-once: when events may have been lost, close the streams so SDK clients
   // reconnect and resubscribe instead of silently missing changes.
   const offGap = broker.capabilities.gaps ? broker.capabilities.gaps.onGap((gap) => {
-    if (config.logLevel !== 'silent' && hub.size > 0) console.warn(`[realtime] events may have been lost (${gap.reason}); closing ${hub.size} realtime streams`)
+    if (hub.size > 0) logger.warn(`realtime: events may have been lost (${gap.reason}); closing ${hub.size} realtime streams`)
     hub.closeAll()
   }) : () => {}
   // A rotated auth-token secret revokes every token of that collection, realtime bindings included.
@@ -184,13 +191,13 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   const side = broker.capabilities.sideChannel
   const realtimeForward = side ? new RealtimeForwarder({
     channel: side, hub, loadAuth: authLoader(store, collections),
-    onError: config.logLevel === 'silent' ? () => {} : undefined,
+    onError: (err) => logger.error({ err }, 'realtime: forwarding failed'),
   }) : null
   // Other nodes' schema changes: reload on their signal, on channel gaps and periodically.
-  const schemaChannel = openSchemaChannel(config, broker, nodeId)
+  const schemaChannel = openSchemaChannel(config, broker, nodeId, logger)
   const schemaSync = schemaChannel ? new SchemaSync({
     collections, channel: schemaChannel, intervalMs: opts.cluster?.schemaReloadMs, onReloadChange: revokeOnSecretChange,
-    onError: config.logLevel === 'silent' ? () => {} : undefined,
+    onError: (err) => logger.error({ err }, 'cluster: schema sync failed'),
   }) : null
   // Bounded: a node whose Redis/PG listener is down still starts (local-only until it connects).
   await schemaSync?.start(opts.cluster?.readyTimeoutMs)
@@ -198,7 +205,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
 
   const router = new RouteTable()
   const core: AppCore = {
-    router, config, clock, store, collections, records, writes, hooks, outbox, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId, logs, backups,
+    router, config, logger, clock, store, collections, records, writes, hooks, outbox, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId, logs, backups,
     jobs: background.jobs, cron: background.cron, workflows: background.workflows,
     cronAdd: (id, expression, handler, o) => background.cron.add(id, expression, handler, o),
     cronRemove: (id) => background.cron.remove(id),

@@ -52,6 +52,8 @@ export interface Config {
   dev: boolean
   /** Jobs, cron and retention (src/jobs/config.ts, docs/jobs.md). */
   jobs: JobsConfig
+  /** How long `serve` keeps retrying an unreachable PostgreSQL at start (`BASALT_PG_START_TIMEOUT`, seconds). */
+  pgStartTimeoutMs: number
 }
 
 export const DEFAULTS: Config = {
@@ -76,6 +78,7 @@ export const DEFAULTS: Config = {
   indexFallback: true,
   dev: false,
   jobs: DEFAULT_JOBS_CONFIG,
+  pgStartTimeoutMs: 30_000,
 }
 
 export class ConfigError extends Error {}
@@ -125,6 +128,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
   if (env.BASALT_HOOK_TIMEOUT_MS) out.hookTimeoutMs = positiveInt('BASALT_HOOK_TIMEOUT_MS', env.BASALT_HOOK_TIMEOUT_MS)
   try { const jobs = jobsConfigFromEnv(env); if (jobs) out.jobs = jobs } catch (err) { throw new ConfigError((err as Error).message) }
   if (env.BASALT_AUTH_FAILURE_LIMITS) out.authFailureLimits = authFailureLimits(env.BASALT_AUTH_FAILURE_LIMITS)
+  if (env.BASALT_PG_START_TIMEOUT) out.pgStartTimeoutMs = positiveInt('BASALT_PG_START_TIMEOUT', env.BASALT_PG_START_TIMEOUT) * 1000
   return out
 }
 

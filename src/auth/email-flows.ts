@@ -1,4 +1,5 @@
 // EmailFlows: verification, password reset and email change — mail a single-use token, then confirm it.
+import { processLogger } from '../observability/logger.ts'
 import type { Collection, PasswordField } from '../core/collections/types.ts'
 import type { CollectionService } from '../core/collections/collection-service.ts'
 import { fieldKind } from '../core/collections/fields/index.ts'
@@ -54,7 +55,7 @@ export class EmailFlows {
   private readonly log: (message: string, err?: unknown) => void
 
   constructor(private readonly deps: EmailFlowsDeps) {
-    this.log = deps.log ?? ((m, e) => console.error(`[email-flows] ${m}`, e ?? ''))
+    this.log = deps.log ?? ((m, e) => processLogger().error({ err: e }, `email-flows: ${m}`))
   }
 
   // ---- requests: validate synchronously, do everything account-dependent in the background ----------

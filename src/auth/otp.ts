@@ -1,4 +1,5 @@
 // Email one-time passwords (`_otps`): request-otp mails a code, auth-with-otp consumes it once (PocketBase §4.2).
+import { processLogger, type Logger } from '../observability/logger.ts'
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto'
 import type { Collection, EmailTemplate } from '../core/collections/types.ts'
 import { ApiError, badRequest, fieldError, forbidden, type ErrorData } from '../core/errors.ts'
@@ -32,6 +33,7 @@ export interface OtpDeps {
   settings: Pick<SettingsService, 'get'>
   writes: RecordWrites
   externalAuths: ExternalAuths
+  logger?: Pick<Logger, 'error'>
 }
 
 interface OtpRow { id: string; collectionRef: string; recordRef: string; password: string; sentTo: string; attempts: number; created: string }
@@ -179,7 +181,7 @@ export class OtpService {
       await this.deps.mailer.send({ to, ...m })
     } catch (err) {
       // Never the code or the address in the log line.
-      console.error(`[otp] sending the OTP email failed: ${(err as Error)?.message ?? err}`)
+      (this.deps.logger ?? processLogger()).error(`otp: sending the OTP email failed: ${(err as Error)?.message ?? err}`)
     }
   }
 }

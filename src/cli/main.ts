@@ -6,18 +6,19 @@ import { migrateCommand, MIGRATE_USAGE } from './commands/migrate.ts'
 import { exportCommand, EXPORT_USAGE } from './commands/export.ts'
 import { importCommand, IMPORT_USAGE } from './commands/import.ts'
 import { typegenCommand, TYPEGEN_USAGE } from './commands/typegen.ts'
+import { VERSION } from '../version.ts'
 
 const USAGE = `Usage: basalt <command> [flags]
 
 Commands:
   serve        Start the HTTP server
-  superuser    Manage superusers (upsert)
+  superuser    Manage superusers (upsert, list, delete)
   migrate      Create/upgrade the schema, or copy a database (--from/--to)
   export       Dump the database to a file
   import       Load an export file into the database
   typegen      Write TypeScript types for the collections
 
-Run "basalt <command> --help" for the command's flags.`
+Run "basalt <command> --help" for the command's flags; "basalt --version" prints the version.`
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -41,6 +42,11 @@ export async function main(argv: string[]): Promise<number> {
       case 'typegen':
         if (rest.includes('--help')) return help(TYPEGEN_USAGE)
         return await typegenCommand(rest)
+      case '--version':
+      case '-v':
+      case 'version':
+        console.log(`basalt ${VERSION}`)
+        return 0
       case undefined:
       case '--help':
       case 'help':

@@ -1,4 +1,5 @@
 // Scale-out adapters picked from the config: the realtime broker and the schema-change channel.
+import { processLogger, type Logger } from '../observability/logger.ts'
 import type { Config } from '../config.ts'
 import { MemoryBroker, type Broker } from '../realtime/index.ts'
 import { RedisBroker } from '../realtime/brokers/redis.ts'
@@ -34,27 +35,28 @@ export function clusterPrefix(config: Config, opts: ClusterOptions = {}): string
 }
 
 /** RedisBroker when REDIS_URL is set (cross-node fan-out), else the in-process MemoryBroker. */
-export function openBroker(config: Config, nodeId: string, opts: ClusterOptions = {}): Broker {
-  if (!config.redisUrl) return new MemoryBroker()
-  const quiet = config.logLevel === 'silent'
+export function openBroker(config: Config, nodeId: string, opts: ClusterOptions = {}, logger: Logger = processLogger()): Broker {
+  const onError = (err: unknown) => logger.error({ err }, 'realtime: broker subscriber failed')
+  if (!config.redisUrl) return new MemoryBroker({ onError })
   return new RedisBroker({
     url: config.redisUrl,
     prefix: clusterPrefix(config, opts),
     nodeId,
     heartbeatMs: opts.heartbeatMs,
-    onRedisError: quiet ? () => {} : undefined,
+    onError,
+    onRedisError: (err) => logger.warn(`realtime: redis unavailable: ${(err as Error)?.message ?? err}`),
   })
 }
 
 /** The broker's side channel when it has one (Redis), else PG LISTEN/NOTIFY on PostgreSQL, else none (one node). */
-export function openSchemaChannel(config: Config, broker: Broker, nodeId: string): SchemaChannel | null {
+export function openSchemaChannel(config: Config, broker: Broker, nodeId: string, logger: Logger = processLogger()): SchemaChannel | null {
   const { sideChannel, gaps } = broker.capabilities
   if (sideChannel && gaps) return redisSchemaChannel(sideChannel, gaps)
   if (config.databaseUrl) {
     return new PgSchemaChannel({
       connectionString: config.databaseUrl,
       nodeId,
-      onError: config.logLevel === 'silent' ? () => {} : undefined,
+      onError: (err) => logger.warn(`cluster: schema listener: ${(err as Error)?.message ?? err}`),
     })
   }
   return null

@@ -1,4 +1,5 @@
 // Schema-change signal over PostgreSQL LISTEN/NOTIFY, for clusters without Redis.
+import { processLogger } from '../observability/logger.ts'
 import pg from 'pg'
 import type { SchemaChannel } from './schema-sync.ts'
 
@@ -31,7 +32,7 @@ export class PgSchemaChannel implements SchemaChannel {
   constructor(private readonly opts: PgSchemaChannelOptions) {
     this.channel = opts.channel ?? 'basalt_schema'
     if (!/^[a-z_][a-z0-9_]*$/.test(this.channel)) throw new Error(`invalid NOTIFY channel ${this.channel}`)
-    const report = opts.onError ?? ((err) => console.warn('[cluster] schema listener:', (err as Error)?.message ?? err))
+    const report = opts.onError ?? ((err) => processLogger().warn(`cluster: schema listener: ${(err as Error)?.message ?? err}`))
     // Once per outage, not once per reconnect attempt.
     this.onError = (err) => {
       if (this.warned || this.closed) return
@@ -117,7 +118,7 @@ export class PgSchemaChannel implements SchemaChannel {
 
   private fire(list: (() => void)[]): void {
     for (const cb of list) {
-      try { cb() } catch (err) { console.error('[cluster] schema listener callback failed', err) }
+      try { cb() } catch (err) { processLogger().error({ err }, 'cluster: schema listener callback failed') }
     }
   }
 }

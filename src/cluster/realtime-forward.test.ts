@@ -60,11 +60,11 @@ async function openStream(base: string): Promise<Stream> {
   return { clientId: events[0].data.clientId, events, close: () => ctl.abort() }
 }
 
-async function post(base: string, body: unknown, token?: string): Promise<{ status: number; body: any; ms: number }> {
+async function post(base: string, body: unknown, token?: string, extra: Record<string, string> = {}): Promise<{ status: number; body: any; ms: number }> {
   const started = Date.now()
   const res = await fetch(`${base}/api/realtime`, {
     method: 'POST', body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: token } : {}) },
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: token } : {}), ...extra },
   })
   const text = await res.text()
   return { status: res.status, body: text ? JSON.parse(text) : null, ms: Date.now() - started }
@@ -152,6 +152,14 @@ describe.skipIf(!hasPg)('realtime forwarding between nodes', () => {
       await write(B, 'posts', { title: 'via B' })
       await waitFor(() => s.events.filter((e) => e.name === 'posts/*').length === 2, 3000, 'two events')
       expect(s.events.filter((e) => e.name === 'posts/*').map((e) => e.data.record.title).sort()).toEqual(['via A', 'via B'])
+    })
+
+    it('the real headers of a subscription sent through B reach A\'s rules; topic options.headers never do', async () => {
+      const s = await stream(A.url)
+      const options = encodeURIComponent(JSON.stringify({ headers: { 'X-Api-Key': 'forged' } }))
+      const r = await post(B.url, { clientId: s.clientId, subscriptions: [`posts/*?options=${options}`] }, undefined, { 'x-api-key': 'real' })
+      expect(r.status, JSON.stringify(r.body)).toBe(204)
+      expect(A.app.hub.get(s.clientId)?.topics[0].options.headers.x_api_key).toBe('real')
     })
 
     it('an unknown clientId answers 404 within the bound; invalid input answers 400 without waiting', async () => {

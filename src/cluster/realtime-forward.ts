@@ -1,6 +1,7 @@
 // Realtime forwarding: a request about a realtime client (`POST /api/realtime`, the `@oauth2` redirect)
 // that reaches a node other than the one holding the client's SSE stream is relayed over the Redis
 // side channel to the owner, which applies it and replies — so any node can serve any request.
+import { processLogger } from '../observability/logger.ts'
 import { createHash, randomUUID } from 'node:crypto'
 import type { CollectionService } from '../core/collections/collection-service.ts'
 import { ApiError, type ApiStatus, type ErrorData } from '../core/errors.ts'
@@ -59,7 +60,7 @@ export class RealtimeForwarder {
 
   constructor(private readonly opts: RealtimeForwarderOptions) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS
-    this.onError = opts.onError ?? ((err) => console.error('[realtime] forwarding failed', err))
+    this.onError = opts.onError ?? ((err) => processLogger().error({ err }, 'realtime: forwarding failed'))
     // Registered before the broker subscribes (createApp), so both channels are live once it is ready.
     this.offs.push(opts.channel.onNotify(REQUESTS, (d) => this.guard(() => this.onRequest(d))))
     this.offs.push(opts.channel.onNotify(REPLIES + opts.channel.nodeId, (d) => this.guard(() => this.onReply(d))))
@@ -69,11 +70,11 @@ export class RealtimeForwarder {
    * `POST /api/realtime` for a client this node does not hold. Resolves when the owner applied it;
    * throws the owner's ApiError, a local 400 for a malformed request, or 404 if no node answered.
    */
-  async setSubscriptions(clientId: unknown, subscriptions: unknown, auth: AuthInfo | null, ip: string): Promise<void> {
+  async setSubscriptions(clientId: unknown, subscriptions: unknown, auth: AuthInfo | null, ip: string, headers: Record<string, string> = {}): Promise<void> {
     // Validation first, as on the owner: a malformed request never leaves this node.
     const req = parseSubscribeRequest(clientId, subscriptions)
     const reply = await this.ask({
-      kind: 'subscribe', clientId: req.clientId, subscriptions: req.topics.map((t) => t.raw), ip,
+      kind: 'subscribe', clientId: req.clientId, subscriptions: req.topics.map((t) => t.raw), ip, headers,
       auth: auth ? { collectionId: auth.collection.id, recordId: String(auth.record.id), tk: hashKey(auth.record.tokenKey) } : null,
     })
     if (!reply) throw new ApiError(404, NOT_FOUND_MESSAGE)
@@ -149,7 +150,7 @@ export class RealtimeForwarder {
       if (info && hashKey(info.record.tokenKey) !== auth.tk) info = null
     }
     try {
-      this.opts.hub.setSubscriptions(m.clientId, m.subscriptions, info, m.ip as string)
+      this.opts.hub.setSubscriptions(m.clientId, m.subscriptions, info, m.ip as string, stringRecord(m.headers))
       reply({ status: 204, message: '', data: {} })
     } catch (err) {
       if (!(err instanceof ApiError)) this.onError(err)
@@ -226,4 +227,10 @@ function isString(v: unknown, max: number): v is string {
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** The relayed request headers: string values only (anything else on the channel is dropped). */
+function stringRecord(v: unknown): Record<string, string> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return {}
+  return Object.fromEntries(Object.entries(v as object).filter((e): e is [string, string] => typeof e[1] === 'string'))
 }

@@ -1,5 +1,6 @@
 // SchemaSync: keeps this node's collection cache in step with schema changes made through other nodes.
 import type { BrokerCapabilities, SideChannel } from '../realtime/types.ts'
+import { processLogger } from '../observability/logger.ts'
 import type { CollectionService, SchemaChangeListener } from '../core/collections/collection-service.ts'
 
 /** A best-effort "the schema changed" signal between nodes. */
@@ -50,7 +51,7 @@ export class SchemaSync {
   private readonly onError: (err: unknown) => void
 
   constructor(private readonly opts: SchemaSyncOptions) {
-    this.onError = opts.onError ?? ((err) => console.error('[cluster] schema sync failed', err))
+    this.onError = opts.onError ?? ((err) => processLogger().error({ err }, 'cluster: schema sync failed'))
   }
 
   /** Wires listeners, waits (bounded) for the channel, then reloads once to cover changes made meanwhile. */

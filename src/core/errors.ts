@@ -9,7 +9,7 @@ export interface FieldError {
 /** Per-field errors, possibly nested (e.g. collection `fields.0.name`). */
 export type ErrorData = { [key: string]: FieldError | ErrorData }
 
-export type ApiStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503
+export type ApiStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 501 | 503
 
 const DEFAULT_MESSAGES: Record<number, string> = {
   400: 'Something went wrong while processing your request.',
@@ -21,6 +21,7 @@ const DEFAULT_MESSAGES: Record<number, string> = {
   415: 'Unsupported media type.',
   429: 'Too Many Requests.',
   500: 'Something went wrong while processing your request.',
+  501: 'Not implemented in Basalt yet.',
   503: 'Service temporarily unavailable.',
 }
 

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { createApp, type App } from '../app.ts'
 import { fromEnv, resolveConfig, type Config } from '../config.ts'
 import { buildServer } from '../http/server.ts'
+import type { Logger } from '../observability/logger.ts'
 import { loadHookFiles, watchHookFiles, type LoadedHooks } from './hooks-loader.ts'
 
 export interface BasaltOptions extends Partial<Config> {
@@ -11,6 +12,8 @@ export interface BasaltOptions extends Partial<Config> {
   env?: boolean
   /** Load the hooks directory (`hooksDir`, default ./basalt_hooks beside the data dir). Default true. */
   loadHooksDir?: boolean
+  /** The one logger every module writes through (default: pino at `logLevel`, see src/observability/logger.ts). */
+  logger?: Logger
 }
 
 export interface Basalt extends App {
@@ -28,9 +31,9 @@ export function hooksDirOf(config: Config): string {
 }
 
 export async function createBasalt(options: BasaltOptions = {}): Promise<Basalt> {
-  const { env = true, loadHooksDir = true, ...overrides } = options
+  const { env = true, loadHooksDir = true, logger, ...overrides } = options
   const config = resolveConfig(env ? fromEnv(process.env) : {}, overrides)
-  const app = await createApp(config)
+  const app = await createApp(config, { logger })
   let loaded: LoadedHooks | null = null
   try {
     if (loadHooksDir) loaded = await loadHookFiles(app, hooksDirOf(config))

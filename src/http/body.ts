@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ApiError, badRequest, tooLarge } from '../core/errors.ts'
 import type { RecordInput, UploadedFile } from '../core/records/input.ts'
+import { assertNoNul } from './nul-guard.ts'
 
 export const MAX_JSON_DEPTH = 64
 
@@ -32,6 +33,8 @@ export function inferFormValue(raw: string): unknown {
 }
 
 export function registerBodyParsers(app: FastifyInstance, jsonLimit: number) {
+  // text/plain would reach handlers as a string; refused as an unsupported type instead (error-handler.ts).
+  app.removeContentTypeParser('text/plain')
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: jsonLimit }, (_req, body, done) => {
     const text = String(body)
@@ -46,12 +49,12 @@ export function registerBodyParsers(app: FastifyInstance, jsonLimit: number) {
   })
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: jsonLimit }, (_req, body, done) => {
     const out: Record<string, unknown> = {}
-    for (const [k, v] of new URLSearchParams(String(body))) addValue(out, k, inferFormValue(v))
+    for (const [k, v] of new URLSearchParams(String(body))) addFormValue(out, k, inferFormValue(v))
     done(null, out)
   })
 }
 
-function addValue(target: Record<string, unknown>, key: string, value: unknown) {
+export function addFormValue(target: Record<string, unknown>, key: string, value: unknown) {
   if (POISON_KEYS.has(key)) return
   if (!(key in target)) target[key] = value
   else if (Array.isArray(target[key])) (target[key] as unknown[]).push(value)
@@ -88,7 +91,7 @@ export async function readRecordInput(req: FastifyRequest, maxBytes = Infinity):
         account(text.length)
         if (part.fieldname === '@jsonPayload') {
           try { payloads.push(safeJsonParse(text)) } catch { throw badRequest('Invalid @jsonPayload.') }
-        } else addValue(body, part.fieldname, inferFormValue(text))
+        } else addFormValue(body, part.fieldname, inferFormValue(text))
       }
     }
   } catch (err) {
@@ -102,5 +105,6 @@ export async function readRecordInput(req: FastifyRequest, maxBytes = Infinity):
     assertJsonDepth(p)
     if (p && typeof p === 'object' && !Array.isArray(p)) Object.assign(body, p)
   }
+  assertNoNul(body)
   return { body, files }
 }

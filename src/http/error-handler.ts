@@ -3,13 +3,27 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { ApiError } from '../core/errors.ts'
 import { isConnectionError } from '../store/postgres-store.ts'
 
-function fromFastifyError(err: FastifyError): ApiError | null {
+const ACCEPTED_TYPES = 'application/json, multipart/form-data or application/x-www-form-urlencoded'
+
+/** PostgreSQL refusing a NUL in text (22021) or jsonb (22P05): a client error the NUL guard missed, never a 500. */
+function isNulRejection(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code
+  if (code !== '22021' && code !== '22P05') return false
+  return /0x00|\\u0000/.test(`${(err as Error).message} ${(err as { detail?: unknown }).detail ?? ''}`)
+}
+
+function fromFastifyError(err: FastifyError, req: FastifyRequest): ApiError | null {
+  if (isNulRejection(err) || isNulRejection((err as { cause?: unknown }).cause)) {
+    return new ApiError(400, 'Text values must not contain NUL (\\u0000) characters.', {}, { cause: err })
+  }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
     case 'FST_REQ_FILE_TOO_LARGE':
       return new ApiError(413, 'Request entity too large.')
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError(400, 'Unsupported Content-Type.')
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+      const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().slice(0, 100)
+      return new ApiError(400, `Unsupported Content-Type ${JSON.stringify(type)}: send ${ACCEPTED_TYPES}.`)
+    }
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -32,7 +46,7 @@ export function frameworkErrorHandler(_err: FastifyError, _req: FastifyRequest, 
 export function registerErrorHandler(f: FastifyInstance) {
   f.setErrorHandler((err: FastifyError, req, reply) => {
     // `throw null` / `throw 'text'` must not crash the handler into Fastify's default (message-echoing) one.
-    const api = err instanceof ApiError ? err : err !== null && typeof err === 'object' ? fromFastifyError(err) : null
+    const api = err instanceof ApiError ? err : err !== null && typeof err === 'object' ? fromFastifyError(err, req) : null
     if (api) {
       if (api.status >= 500) req.log.error({ err: api.cause ?? api }, 'request failed')
       return reply.status(api.status).send(api.toJSON())

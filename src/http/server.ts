@@ -1,9 +1,12 @@
 // Builds the Fastify server: parsers, auth context, headers, CORS, error handler and the route groups.
-import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import multipart from '@fastify/multipart'
 import type { App } from '../app.ts'
 import { HookResponse } from '../core/hooks/hook-response.ts'
 import { registerBodyParsers } from './body.ts'
+import { registerFormBodies } from './form-body.ts'
+import { registerNulGuard } from './nul-guard.ts'
+import { registerRequestLog } from './stdout-request-log.ts'
 import { authContext } from './context.ts'
 import { rateLimiting } from './rate-limit.ts'
 import { impersonateRoutes } from './routes/impersonate.ts'
@@ -47,22 +50,27 @@ export function parseQueryString(text: string): Record<string, string> {
 export async function buildServer(app: App): Promise<FastifyInstance> {
   const cfg = app.config
   const f = Fastify({
-    logger: cfg.logLevel === 'silent' ? false : { level: cfg.logLevel },
+    // The app's one logger; Fastify's own two lines per request are replaced by request-log.ts's one.
+    loggerInstance: app.logger as FastifyBaseLogger,
     bodyLimit: cfg.multipartBodyLimit,
     routerOptions: { maxParamLength: 5000, querystringParser: parseQueryString },
     return503OnClosing: true,
-    logController: new LogController({ disableRequestLogging: !cfg.logRequests }),
+    logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: 'idle',
     frameworkErrors: frameworkErrorHandler,
     // The SDK sends raw tokens; nothing here needs Fastify's own body-schema coercion.
     ajv: { customOptions: { coerceTypes: false } },
   })
   registerErrorHandler(f)
+  if (cfg.logRequests) registerRequestLog(f)
   registerBodyParsers(f, cfg.jsonBodyLimit)
   await f.register(multipart, {
     limits: { fileSize: cfg.multipartBodyLimit, files: 100, fields: 1000, parts: 1100, fieldSize: cfg.jsonBodyLimit },
     throwFileSizeLimit: true,
   })
+  // Order matters: multipart fields become `req.body` first, then every parsed input is checked for NUL.
+  registerFormBodies(f, cfg.jsonBodyLimit)
+  registerNulGuard(f)
   f.addHook('onRequest', async (req, reply) => {
     reply.headers(SECURITY_HEADERS)
     // Token auth (no cookies), so a wildcard origin cannot be abused for credentialed requests.

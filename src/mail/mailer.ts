@@ -1,6 +1,7 @@
 // Mailer port and its two adapters: SMTP (from settings) and a log mailer used when SMTP is not configured.
 import nodemailer, { type Transporter } from 'nodemailer'
 import type { Settings } from '../settings/settings.ts'
+import { processLogger } from '../observability/logger.ts'
 
 export interface MailMessage { to: string; subject: string; html: string; text?: string }
 
@@ -11,17 +12,33 @@ export interface Mailer {
 
 export interface SentMail extends MailMessage { from: string; at: Date }
 
-/** Prints messages (and their links) instead of sending them, so `npm start` works with no SMTP server. */
+/** HTML mail as plain text for a terminal: paragraphs and line breaks kept, tags dropped, common entities decoded. */
+export function mailText(html: string): string {
+  const text = html
+    .replace(/<\s*(br|\/p|\/div|\/h\d|\/li|\/tr)\b[^>]*>/gi, '\n')
+    .replace(/<[^>]*>/g, '')
+    .replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&')
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).join('\n').slice(0, 4000)
+}
+
+/** What the log mailer prints: addressee, subject, the whole text (OTP codes included) and every link. */
+export function formatLoggedMail(message: MailMessage): string {
+  const text = message.text ?? mailText(message.html)
+  const links = [...new Set([...message.html.matchAll(/https?:\/\/[^\s"'<>]+/g)].map((m) => m[0]))].filter((l) => !text.includes(l))
+  return `mail to ${message.to} (no SMTP configured, printed instead): ${JSON.stringify(message.subject)}\n${text}` +
+    (links.length ? `\nlinks: ${links.join(' ')}` : '')
+}
+
+/** Prints messages instead of sending them, so `npm start` works with no SMTP server and every flow can be finished. */
 export class LogMailer implements Mailer {
   readonly sent: SentMail[] = []
-  constructor(private readonly from: () => string, private readonly log: (line: string) => void = (l) => console.log(l)) {}
+  constructor(private readonly from: () => string, private readonly log: (line: string) => void = (l) => processLogger().info(l)) {}
 
   async send(message: MailMessage): Promise<void> {
     const mail = { ...message, from: this.from(), at: new Date() }
     this.sent.push(mail)
     if (this.sent.length > 100) this.sent.shift()
-    const links = [...message.html.matchAll(/https?:\/\/[^\s"'<>]+/g)].map((m) => m[0])
-    this.log(`[mail] to=${message.to} subject=${JSON.stringify(message.subject)}${links.length ? ` links=${links.join(' ')}` : ''}`)
+    this.log(formatLoggedMail(message))
   }
 }
 

@@ -1,4 +1,5 @@
 // RealtimeHub: connected clients, their subscriptions and bound auth, and per-subscriber event fan-out.
+import { processLogger } from '../observability/logger.ts'
 import { ApiError, forbidden, notFound } from '../core/errors.ts'
 import { randomString } from '../core/ids.ts'
 import type { AuthInfo } from '../rules/request-info.ts'
@@ -16,8 +17,13 @@ export interface RealtimeHubOptions {
   maxPendingPerClient?: number
   now?: () => number
   timers?: Timers
-  /** Authorizer failures and other swallowed errors; defaults to console.error. */
+  /** Authorizer failures and other swallowed errors; defaults to the process logger. */
   onError?: (err: unknown, context: { clientId?: string; topic?: string }) => void
+  /**
+   * Whether rules may read `@request.headers` for this event (default: always). When false, clients that
+   * sent different headers share one authorizer call; when true, the headers are part of the memo key.
+   */
+  readsHeaders?: (event: ChangeEvent, topic: Topic) => boolean
   /** Observability hook: a client closed (idle, lifetime, slow consumer, disconnect, shutdown). */
   onClose?: (client: RealtimeClient, reason: CloseReason) => void
   /**
@@ -38,13 +44,15 @@ export class RealtimeHub {
   private byCollection = new Map<string, Set<Client>>()
   /** Auth key (`collectionId/recordId`) -> clients bound to that auth record. */
   private byAuth = new Map<string, Set<Client>>()
+  /** The headers each client sent with its last subscription request, serialised (memo key part). */
+  private headerKeys = new WeakMap<Client, string>()
   private readonly authorize: Authorizer
   private readonly onError: NonNullable<RealtimeHubOptions['onError']>
   private readonly deps: ClientDeps
 
   constructor(private opts: RealtimeHubOptions) {
     this.authorize = opts.authorize
-    this.onError = opts.onError ?? ((err, ctx) => console.error('[realtime]', ctx, err))
+    this.onError = opts.onError ?? ((err, ctx) => processLogger().error({ err, ...ctx }, 'realtime: delivery failed'))
     this.deps = {
       now: opts.now ?? (() => Date.now()),
       timers: opts.timers ?? systemTimers,
@@ -80,7 +88,12 @@ export class RealtimeHub {
    * Like PocketBase only guest→auth upgrades are allowed: once bound, any other auth (including
    * none) is 403, so a leaked clientId cannot be re-pointed or downgraded by someone else.
    */
-  setSubscriptions(clientId: unknown, rawTopics: unknown, auth: AuthInfo | null, ip: string): void {
+  /**
+   * `headers` are those the client really sent with this request (names normalised as in rules): they,
+   * not a topic's `options.headers` (a JSON value any gateway would let through), are what
+   * `@request.headers.*` reads for this client's events.
+   */
+  setSubscriptions(clientId: unknown, rawTopics: unknown, auth: AuthInfo | null, ip: string, headers: Record<string, string> = {}): void {
     const req = parseSubscribeRequest(clientId, rawTopics)
     const client = this.clients.get(req.clientId)
     if (!client) throw notFound('Missing or invalid client id.')
@@ -89,7 +102,9 @@ export class RealtimeHub {
       throw forbidden("The current and the previous request authorization don't match.")
     }
     this.bindAuth(client, auth)
-    this.indexTopics(client, () => client.setTopics(req.topics))
+    this.headerKeys.set(client, JSON.stringify(headers))
+    const topics = req.topics.map((t) => ({ ...t, options: { ...t.options, headers: { ...headers } } }))
+    this.indexTopics(client, () => client.setTopics(topics))
   }
 
   /**
@@ -110,7 +125,8 @@ export class RealtimeHub {
         for (const client of this.byCollection.get(key) ?? []) {
           for (const topic of client.byCollection.get(key) ?? []) {
             if (topic.recordId !== null && topic.recordId !== recordId) continue
-            const memoKey = `${client.authKey}\n${topic.raw}`
+            const headerKey = (this.opts.readsHeaders?.(event, topic) ?? true) ? `\n${this.headerKeys.get(client) ?? '{}'}` : ''
+            const memoKey = `${client.authKey}\n${topic.raw}${headerKey}`
             let payload = memo.get(memoKey)
             if (!payload) {
               payload = this.payloadFor(client, topic, event)

@@ -1,6 +1,7 @@
 // Parses and validates realtime subscription topics (`posts/*`, `posts/ID?options=…`, `@oauth2`).
 import { badRequest, fieldError, hasErrors, type ErrorData, type FieldError } from '../core/errors.ts'
 import type { Topic, TopicOptions } from './types.ts'
+import { findNul } from '../core/nul.ts'
 
 export const MAX_TOPICS = 1000
 export const MAX_TOPIC_LENGTH = 2500
@@ -57,6 +58,10 @@ function parseOptions(search: string): TopicOptions | FieldError {
     return bad
   }
   if (!isPlainObject(parsed)) return bad
+  // `\u0000` escapes decode to NUL, which PostgreSQL cannot bind (one rule for both stores: refused).
+  if (findNul(parsed) !== null) {
+    return fieldError('validation_invalid_nul', 'Topic options must not contain NUL (\\u0000) characters.')
+  }
   const { query, headers } = parsed
   if ((query != null && !isPlainObject(query)) || (headers != null && !isPlainObject(headers))) return bad
   return {

@@ -12,7 +12,16 @@ export class SettingsService {
   private cached: { value: Settings; at: number } | null = null
   private listeners: ((s: Settings) => void)[] = []
 
+  /** The URL this process actually serves (after listen); the default `meta.appURL` when BASALT_APP_URL is unset. */
+  private servedUrl: string | undefined
+
   constructor(private readonly store: Store, private readonly clock: Clock, private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  /** Mail links then point at the port really served (`--http=…:8095`, or an ephemeral port) unless BASALT_APP_URL says otherwise. */
+  setServedUrl(url: string): void {
+    this.servedUrl = url
+    this.cached = null
+  }
 
   /** Current settings (stored values over defaults). */
   async get(): Promise<Settings> {
@@ -21,7 +30,8 @@ export class SettingsService {
     const row = await this.store.get<{ value: string }>(sql`SELECT "value" FROM "_params" WHERE "id" = ${ROW_ID}`)
     const stored = row ? JSON.parse(row.value) as Record<string, unknown> : {}
     // Stored sections are merged over the defaults so settings added in later versions get defaults.
-    const value = mergeSettings(defaultSettings(this.env), stored).settings
+    const env = this.servedUrl && !this.env.BASALT_APP_URL ? { ...this.env, BASALT_APP_URL: this.servedUrl } : this.env
+    const value = mergeSettings(defaultSettings(env), stored).settings
     this.cached = { value, at: now }
     return value
   }

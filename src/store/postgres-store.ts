@@ -1,4 +1,5 @@
 // PostgreSQL store: a pg connection pool; each transaction runs on one pooled client.
+import { processLogger } from '../observability/logger.ts'
 import pg from 'pg'
 import { postgresDialect } from './dialects/postgres.ts'
 import type { Sql } from './sql.ts'
@@ -46,7 +47,7 @@ export class PostgresStore implements Store {
   private readonly onError: (err: unknown) => void
 
   constructor(opts: PostgresOptions) {
-    this.onError = opts.onError ?? ((err) => console.error('[store] after-commit callback failed', err))
+    this.onError = opts.onError ?? ((err) => processLogger().error({ err }, 'store: after-commit callback failed'))
     this.pool = new pg.Pool({
       connectionString: opts.connectionString,
       max: opts.poolSize ?? 10,

@@ -1,4 +1,5 @@
 // SQLite store: one writer connection behind an async mutex, one reader connection (WAL).
+import { processLogger } from '../observability/logger.ts'
 import Database from 'better-sqlite3'
 import type { Statement, Database as Db } from 'better-sqlite3'
 import { sqliteDialect } from './dialects/sqlite.ts'
@@ -80,7 +81,7 @@ export class SqliteStore implements Store {
   private readonly onError: (err: unknown) => void
 
   constructor(opts: SqliteOptions) {
-    this.onError = opts.onError ?? ((err) => console.error('[store] after-commit callback failed', err))
+    this.onError = opts.onError ?? ((err) => processLogger().error({ err }, 'store: after-commit callback failed'))
     const sync = opts.synchronous ?? 'NORMAL'
     this.writer = openConnection(opts.file, sync)
     // An in-memory database is private to its connection, so reads must share the writer.

@@ -1,5 +1,6 @@
 // The `oauth2` part of auth-methods: per provider a fresh state, PKCE pair and an authURL ending in
 // `&redirect_uri=` (PocketBase §4.3), plus the stateless nonce that binds the ID token to the verifier.
+import { processLogger } from '../../observability/logger.ts'
 import { createHmac } from 'node:crypto'
 import * as oidc from 'openid-client'
 import type { Collection } from '../../core/collections/types.ts'
@@ -64,7 +65,7 @@ export async function oauth2AuthMethods(c: Collection): Promise<{ enabled: boole
   const providers: AuthMethodsProvider[] = []
   settled.forEach((r, i) => {
     if (r.status === 'fulfilled') providers.push(r.value)
-    else console.warn(`[oauth2] provider ${parsed[i].name} of ${c.name} is unavailable: ${(r.reason as Error)?.message ?? r.reason}`)
+    else processLogger().warn(`oauth2: provider ${parsed[i].name} of ${c.name} is unavailable: ${(r.reason as Error)?.message ?? r.reason}`)
   })
   return { enabled: true, providers }
 }

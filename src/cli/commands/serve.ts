@@ -3,6 +3,9 @@ import { createBasalt, type Basalt } from '../../framework/basalt.ts'
 import { HookLoadError } from '../../framework/hooks-loader.ts'
 import { ConfigError, fromEnv, parseHttpAddress, resolveConfig, type Config } from '../../config.ts'
 import { parseArgs, UsageError } from '../args.ts'
+import { createLogger } from '../../observability/logger.ts'
+import { checkDataDir, waitForPostgres } from '../startup-checks.ts'
+import { servedUrl, startupLine } from '../startup-line.ts'
 
 export const SERVE_USAGE = `Usage: basalt serve [--http=HOST:PORT] [--dir=DATA_DIR] [--hooksDir=DIR] [--publicDir=DIR] [--dev]
 
@@ -27,29 +30,39 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw err
   }
   const config = resolveConfig(fromEnv(process.env), flags)
+  const logger = createLogger({ level: config.logLevel })
+  // Say precisely what is wrong before anything else fails with a driver message.
+  checkDataDir(config.dataDir)
+  if (config.databaseUrl) await waitForPostgres(config.databaseUrl, config.pgStartTimeoutMs, (m) => logger.warn(m))
   let app: Basalt
   try {
-    app = await createBasalt({ ...config, env: false })
+    app = await createBasalt({ ...config, env: false, logger })
   } catch (err) {
     // A hook file that fails to load stops the start, naming file, line and message.
     if (err instanceof HookLoadError) { console.error(`basalt: ${err.message}`); return 1 }
     throw err
   }
   await app.start()
-  console.log(`Basalt listening on http://${config.host}:${config.port} (data: ${config.dataDir})`)
+  const server = app.server!
+  const address = server.server.address()
+  const url = servedUrl(config.host, typeof address === 'object' && address ? address.port : config.port)
+  // Mail links follow the port really served unless BASALT_APP_URL (or settings) say otherwise.
+  app.settings.setServedUrl(url)
+  logger.info(await startupLine(app, url))
   // A restored backup is swapped in when the app starts (docs/backups.md): restart in-process, same port.
   const onRestore = () => app.backups.onRestartRequested(() => setImmediate(() => void restartForRestore().catch((err) => {
-    console.error('restart after restore failed', err)
+    logger.error({ err }, 'restart after restore failed')
     process.exit(1)
   })))
   const restartForRestore = async () => {
-    console.log('backup restore staged: restarting')
+    logger.info('backup restore staged: restarting')
     app.hub.closeAll()
     await app.stop()
     app = await createBasalt({ ...config, env: false })
     await app.start()
     onRestore()
-    console.log(`Basalt restarted with the restored data on http://${config.host}:${config.port}`)
+    app.settings.setServedUrl(url)
+    logger.info(`Basalt restarted with the restored data on ${url}`)
   }
   onRestore()
 
@@ -58,9 +71,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     const stop = async (signal: string) => {
       if (stopping) return
       stopping = true
-      console.log(`${signal} received: draining requests and shutting down`)
+      logger.info(`${signal} received: draining requests and shutting down`)
       const force = setTimeout(() => {
-        console.error('shutdown timed out: closing remaining connections')
+        logger.error('shutdown timed out: closing remaining connections')
         app.server?.server.closeAllConnections()
         resolve(1)
       }, config.shutdownGraceMs)
@@ -74,7 +87,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         clearInterval(sweep)
         resolve(0)
       } catch (err) {
-        console.error('shutdown failed', err)
+        logger.error({ err }, 'shutdown failed')
         resolve(1)
       } finally {
         clearTimeout(force)

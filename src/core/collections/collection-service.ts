@@ -155,6 +155,8 @@ export class CollectionService implements SchemaLookup {
 
   /** Bumped by every local schema change (see reload). */
   private generation = 0
+  /** Changes whenever the cached schema changes (reloads included): a cheap key for derived caches. */
+  get version(): number { return this.generation }
 
   private cache(c: Collection) {
     this.generation++

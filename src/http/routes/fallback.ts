@@ -1,4 +1,4 @@
-// What answers when no built-in route matches: custom routes (app.routerAdd), then ./basalt_public, then 404.
+// What answers when no built-in route matches: custom routes (app.routerAdd), 501 for PocketBase endpoints not there yet, ./basalt_public, then 404.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Transform, type Readable } from 'node:stream'
 import type { App } from '../../app.ts'
@@ -7,6 +7,7 @@ import { RouteEvent } from '../../framework/route-event.ts'
 import { runChain, type RouteDef } from '../../framework/router.ts'
 import { requestInfo } from '../context.ts'
 import { servePublicFile } from './public-files.ts'
+import { notImplemented } from './not-implemented.ts'
 
 const pathOf = (req: FastifyRequest) => req.url.split('?', 1)[0]
 
@@ -35,6 +36,9 @@ export function registerFallback(f: FastifyInstance, app: App): void {
   f.setNotFoundHandler(async (req, reply) => {
     const found = routeOf(req)
     if (found) return runRoute(app, found.def, found.params, req, reply)
+    // PocketBase endpoints Basalt lacks: a 501 naming the feature (any real or custom route won above).
+    const missing = notImplemented(req.method, req.url)
+    if (missing) return reply.status(501).send(missing.toJSON())
     if ((req.method === 'GET' || req.method === 'HEAD') && await servePublicFile(app.config, req, reply)) return reply
     return reply.status(404).send(new ApiError(404).toJSON())
   })

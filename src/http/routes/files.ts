@@ -39,7 +39,7 @@ async function mayRead(app: App, req: FastifyRequest, c: Collection, recordId: s
 
 export const fileRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
   const thumbs = new Thumbnailer(() => app.files, (e) => {
-    if (app.config.logLevel !== 'silent') console.warn(`[files] thumbnail failed, serving the original: ${(e as Error).message}`)
+    app.logger.warn(`files: thumbnail failed, serving the original: ${(e as Error).message}`)
   })
 
   f.get('/api/files/:collection/:record/:filename', async (req, reply) => {

@@ -21,20 +21,22 @@ export const realtimeRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app 
 
   f.post('/api/realtime', async (req, reply) => {
     const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>
+    // Rules on `@request.headers.*` see the headers of this request, never a topic's options.headers.
+    const { headers } = requestInfo(req)
     // Behind a per-request load balancer the stream may live on another node: relay to its owner
     // (Redis clusters only), which applies the same checks; the client's own IP travels along.
     if (app.realtimeForward && typeof body.clientId === 'string' && !app.hub.get(body.clientId)) {
-      await app.realtimeForward.setSubscriptions(body.clientId, body.subscriptions ?? [], req.auth, req.clientIp)
+      await app.realtimeForward.setSubscriptions(body.clientId, body.subscriptions ?? [], req.auth, req.clientIp, headers)
       return reply.status(204).send()
     }
     if (!app.hooks.onRealtimeSubscribeRequest.length) {
-      app.hub.setSubscriptions(body.clientId, body.subscriptions ?? [], req.auth, req.clientIp)
+      app.hub.setSubscriptions(body.clientId, body.subscriptions ?? [], req.auth, req.clientIp, headers)
       return reply.status(204).send()
     }
     // onRealtimeSubscribeRequest may change `e.subscriptions` or refuse (throw) before they apply.
     const subs = Array.isArray(body.subscriptions) ? body.subscriptions.filter((x): x is string => typeof x === 'string') : []
     const e = withResponder({ clientId: String(body.clientId ?? ''), subscriptions: subs, requestInfo: requestInfo(req, 'realtime'), auth: req.auth })
-    await app.hooks.onRealtimeSubscribeRequest.trigger(e, async () => { app.hub.setSubscriptions(body.clientId, e.subscriptions, req.auth, req.clientIp) })
+    await app.hooks.onRealtimeSubscribeRequest.trigger(e, async () => { app.hub.setSubscriptions(body.clientId, e.subscriptions, req.auth, req.clientIp, headers) })
     return reply.status(204).send()
   })
 }

@@ -1,10 +1,11 @@
 // In-process broker: fans ChangeEvents out to this process's subscribers, asynchronously.
+import { processLogger } from '../../observability/logger.ts'
 import type { Broker, ChangeEvent } from '../types.ts'
 
 type Handler = (e: ChangeEvent) => void
 
 export interface MemoryBrokerOptions {
-  /** A subscriber threw or rejected; defaults to console.error. */
+  /** A subscriber threw or rejected; defaults to the process logger. */
   onError?: (err: unknown) => void
 }
 
@@ -21,7 +22,7 @@ export class MemoryBroker implements Broker {
   private readonly onError: (err: unknown) => void
 
   constructor(opts: MemoryBrokerOptions = {}) {
-    this.onError = opts.onError ?? ((err) => console.error('[realtime] broker subscriber failed', err))
+    this.onError = opts.onError ?? ((err) => processLogger().error({ err }, 'realtime: broker subscriber failed'))
   }
 
   publish(event: ChangeEvent): Promise<void> {

@@ -1,4 +1,5 @@
 // Redis pub/sub broker: local fan-out in-process, cross-node fan-out over one Redis channel, gap detection.
+import { processLogger } from '../../observability/logger.ts'
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import type { Broker, ChangeEvent, BrokerCapabilities } from '../types.ts'
@@ -17,9 +18,9 @@ export interface RedisBrokerOptions {
   heartbeatMs?: number
   /** Upper bound for one PUBLISH; local delivery never waits for it. */
   publishTimeoutMs?: number
-  /** A subscriber threw or rejected; defaults to console.error. */
+  /** A subscriber threw or rejected; defaults to the process logger. */
   onError?: (err: unknown) => void
-  /** Redis connectivity problems (reported once per outage); defaults to console.warn. */
+  /** Redis connectivity problems (reported once per outage); defaults to the process logger. */
   onRedisError?: (err: unknown) => void
 }
 
@@ -73,7 +74,7 @@ export class RedisBroker implements Broker {
     this.heartbeatMs = opts.heartbeatMs ?? 2000
     this.local = new MemoryBroker({ onError: opts.onError })
     this.peers = new SequenceTracker({ onGap: (info) => this.gap(info), settleMs: Math.max(2 * this.heartbeatMs, 2500) })
-    const warn = opts.onRedisError ?? ((err) => console.warn('[realtime] redis unavailable:', (err as Error)?.message ?? err))
+    const warn = opts.onRedisError ?? ((err) => processLogger().warn(`realtime: redis unavailable: ${(err as Error)?.message ?? err}`))
     // Report once per outage, not once per reconnect attempt.
     this.onRedisError = (err) => {
       if (this.warned || this.closed) return
@@ -252,7 +253,7 @@ export class RedisBroker implements Broker {
     if (channel !== this.events) {
       if (m.n === this.nodeId || typeof m.d !== 'string') return
       for (const h of this.sideHandlers.get(channel) ?? []) {
-        try { h(m.d) } catch (err) { console.error('[realtime] notify handler failed', err) }
+        try { h(m.d) } catch (err) { processLogger().error({ err }, 'realtime: notify handler failed') }
       }
       return
     }
@@ -288,7 +289,7 @@ export class RedisBroker implements Broker {
 
   private gap(info: GapInfo): void {
     for (const h of [...this.gapHandlers]) {
-      try { h(info) } catch (err) { console.error('[realtime] onGap handler failed', err) }
+      try { h(info) } catch (err) { processLogger().error({ err }, 'realtime: onGap handler failed') }
     }
   }
 }
