@@ -12,21 +12,9 @@ const row = (method: string, path: string, feature: string): Missing =>
   ({ method, pattern: path.replaceAll(':x', ':id'), path: new RegExp(`^${path.replaceAll(':x', SEG)}/?$`), feature })
 
 export const NOT_IMPLEMENTED: readonly Missing[] = [
-  row('GET', '/api/logs', 'request logs'),
-  row('DELETE', '/api/logs', 'request logs'),
-  row('GET', '/api/logs/stats', 'request logs'),
-  row('GET', '/api/logs/:x', 'request logs'),
-  row('GET', '/api/backups', 'backups'),
-  row('POST', '/api/backups', 'backups'),
-  row('POST', '/api/backups/upload', 'backups'),
-  row('GET', '/api/backups/:x', 'backups'),
-  row('DELETE', '/api/backups/:x', 'backups'),
-  row('POST', '/api/backups/:x/restore', 'backups'),
-  row('GET', '/api/crons', 'cron jobs'),
-  row('POST', '/api/crons/:x', 'cron jobs'),
-  row('POST', '/api/files/token', 'protected file tokens'),
   row('PUT', '/api/collections/import', 'collections import'),
   row('POST', '/api/collections/meta/dry-run-view', 'view collections'),
+  row('GET', '/api/collections/meta/scaffolds', 'collection scaffolds'),
   row('POST', '/api/sql', 'raw SQL'),
   row('POST', '/api/settings/apple/generate-client-secret', 'Apple OAuth2 client secret generation'),
 ]
