@@ -20,7 +20,7 @@ afterAll(() => {
 describe('restore through basalt serve', { timeout: 90_000 }, () => {
   it('swaps the backup in on restart and keeps serving on the same port', async () => {
     expect(spawnSync(process.execPath, [BIN, 'superuser', 'upsert', 'root@example.com', 'rootpassword123', `--dir=${dir}`]).status).toBe(0)
-    child = spawn(process.execPath, [BIN, 'serve', `--http=127.0.0.1:${PORT}`, `--dir=${dir}`], { env: { ...process.env, BASALT_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    child = spawn(process.execPath, [BIN, 'serve', `--http=127.0.0.1:${PORT}`, `--dir=${dir}`], { env: { ...process.env, BASALT_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout!.on('data', (d) => (output += d))
     child.stderr!.on('data', (d) => (output += d))
