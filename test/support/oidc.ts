@@ -58,6 +58,8 @@ export interface FakeIssuer {
   userinfo: Record<string, unknown>
   /** Extra JSON GET routes (e.g. a fake api.github.com `/user`, `/user/emails`). */
   routes: Record<string, unknown>
+  /** Headers of each request to a `routes` path (e.g. to check a provider's required `Client-Id`). */
+  routeRequests: { path: string; headers: Record<string, string | string[] | undefined> }[]
   tokenRequests: URLSearchParams[]
   key: Awaited<ReturnType<typeof signingKey>>
   close(): Promise<void>
@@ -66,7 +68,7 @@ export interface FakeIssuer {
 /** A discovery-conformant issuer whose token endpoint answers whatever `respond` returns. */
 export async function startFakeIssuer(): Promise<FakeIssuer> {
   const key = await signingKey('fake-1')
-  const fake = { clientId: 'fake-client', tokenRequests: [] as URLSearchParams[], userinfo: {} as Record<string, unknown>, routes: {} as Record<string, unknown>, key } as FakeIssuer
+  const fake = { clientId: 'fake-client', routeRequests: [] as FakeIssuer['routeRequests'], tokenRequests: [] as URLSearchParams[], userinfo: {} as Record<string, unknown>, routes: {} as Record<string, unknown>, key } as FakeIssuer
   const { server, url } = await listen(async (req, res) => {
     const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
     const path = new URL(req.url!, url).pathname
@@ -79,7 +81,10 @@ export async function startFakeIssuer(): Promise<FakeIssuer> {
     }
     if (path === '/jwks') return json(200, { keys: [key.publicJwk] })
     if (path === '/userinfo') return json(200, fake.userinfo)
-    if (path in fake.routes) return json(200, fake.routes[path])
+    if (path in fake.routes) {
+      fake.routeRequests.push({ path, headers: req.headers })
+      return json(200, fake.routes[path])
+    }
     if (path === '/token') {
       let text = ''
       for await (const chunk of req) text += chunk

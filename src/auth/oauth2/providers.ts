@@ -1,5 +1,7 @@
 // OAuth2 / OpenID Connect providers: the collection's `oauth2.providers[]` entries parsed against presets
-// (`oidc`, `oidc2`, `oidc3`, `google`, `github`) and turned into cached openid-client configurations.
+// (`oidc*`, `google`, `apple` by discovery; `github`, `discord`, `gitlab`, `facebook`, `twitter`, `twitch`,
+// `spotify`, `microsoft` through their profile APIs — src/auth/oauth2/profiles.ts) and turned into cached
+// openid-client configurations.
 //
 // Provider entry (collection option `oauth2.providers[]`, PocketBase's shape):
 //   {name, clientId, clientSecret, displayName?, pkce?, authURL?, tokenURL?, userInfoURL?,
@@ -7,10 +9,13 @@
 // - oidc*: `extra.issuer` → discovery (`<issuer>/.well-known/openid-configuration`); or explicit
 //   authURL/tokenURL/userInfoURL (+ `extra.issuer` and `extra.jwksURL` to accept ID tokens; without
 //   them the `openid` scope is not requested and the user comes from userInfoURL only).
-// - google: issuer https://accounts.google.com (discovery). github: plain OAuth2 + api.github.com.
+// - google, apple: issuer discovery. The profile presets: plain OAuth2 + the provider's profile API; their
+//   URLs may be overridden (authURL/tokenURL/userInfoURL), e.g. for self-hosted GitLab.
 import * as oidc from 'openid-client'
+import { PROFILE_PRESETS } from './profiles.ts'
 
-export type ProviderKind = 'oidc' | 'github'
+/** `oidc`: ID token + userinfo; `profile`: plain OAuth2, the user read from the preset's profile API. */
+export type ProviderKind = 'oidc' | 'profile'
 
 export interface ProviderConfig {
   name: string
@@ -44,11 +49,10 @@ const PRESETS: Record<string, Preset> = {
   oidc2: { kind: 'oidc', displayName: 'OIDC', scopes: OIDC_SCOPES },
   oidc3: { kind: 'oidc', displayName: 'OIDC', scopes: OIDC_SCOPES },
   google: { kind: 'oidc', displayName: 'Google', issuer: 'https://accounts.google.com', scopes: OIDC_SCOPES },
-  github: {
-    kind: 'github', displayName: 'GitHub', issuer: 'https://github.com',
-    authURL: 'https://github.com/login/oauth/authorize', tokenURL: 'https://github.com/login/oauth/access_token',
-    userInfoURL: 'https://api.github.com/user', scopes: ['read:user', 'user:email'],
-  },
+  apple: { kind: 'oidc', displayName: 'Apple', issuer: 'https://appleid.apple.com', scopes: ['openid', 'email', 'name'] },
+  ...Object.fromEntries(Object.entries(PROFILE_PRESETS).map(([name, p]) => [name, {
+    kind: 'profile' as const, displayName: p.displayName, authURL: p.authURL, tokenURL: p.tokenURL, userInfoURL: p.userInfoURL, scopes: p.scopes,
+  }])),
 }
 
 export const PROVIDER_NAMES = Object.freeze(Object.keys(PRESETS))

@@ -1,8 +1,9 @@
 // The OAuth2 user behind a token response: OIDC (validated ID token claims + userinfo for the same
-// `sub`) or GitHub (api.github.com/user + the verified primary address from /user/emails).
+// `sub`) or a profile preset's API (GitHub, Discord, GitLab, … — src/auth/oauth2/profiles.ts).
 import * as oidc from 'openid-client'
 import { formatDate } from '../../core/clock.ts'
 import type { ProviderConfig } from './providers.ts'
+import { PROFILE_PRESETS } from './profiles.ts'
 
 export interface OAuth2User {
   /** The provider's stable subject (`sub`, GitHub's numeric id): the only identity key. */
@@ -63,29 +64,21 @@ async function oidcUser(config: oidc.Configuration, tokens: Tokens, now: Date): 
   }
 }
 
-async function githubJson(config: oidc.Configuration, token: string, url: string): Promise<unknown> {
-  const res = await oidc.fetchProtectedResource(config, token, new URL(url), 'GET', undefined,
-    new Headers({ accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' }))
-  if (!res.ok) throw new Error(`GitHub ${url}: HTTP ${res.status}`)
-  return res.json()
-}
-
-async function githubUser(config: oidc.Configuration, p: ProviderConfig, tokens: Tokens, now: Date): Promise<OAuth2User> {
-  const user = (await githubJson(config, tokens.access_token, p.userInfoURL)) as Record<string, unknown>
-  // The profile's public `email` is unverified; only /user/emails says which address is verified.
-  const emails = await githubJson(config, tokens.access_token, new URL('/user/emails', p.userInfoURL).href).catch(() => [])
-  const primary = Array.isArray(emails) ? emails.find((e) => e && e.primary === true && e.verified === true) : undefined
+/** A profile preset's user: its profile API read with the access token (src/auth/oauth2/profiles.ts). */
+async function profileUser(config: oidc.Configuration, p: ProviderConfig, tokens: Tokens, now: Date): Promise<OAuth2User> {
+  const fetchJson = async (url: string, headers: Record<string, string> = {}) => {
+    const res = await oidc.fetchProtectedResource(config, tokens.access_token, new URL(url), 'GET', undefined, new Headers({ accept: 'application/json', ...headers }))
+    if (!res.ok) throw new Error(`${p.name} ${url}: HTTP ${res.status}`)
+    return res.json()
+  }
+  const profile = await PROFILE_PRESETS[p.name].read(fetchJson, p.userInfoURL, p.clientId)
   return {
-    id: s(user.id),
-    name: s(user.name),
-    username: s(user.login),
-    email: primary ? verifiedEmail(primary.email, true) : '',
-    avatarURL: s(user.avatar_url),
-    rawUser: user,
-    ...common(tokens, now),
+    id: profile.id, name: profile.name, username: profile.username,
+    email: profile.email ? verifiedEmail(profile.email, true) : '',
+    avatarURL: profile.avatarURL, rawUser: profile.raw, ...common(tokens, now),
   }
 }
 
 export function fetchOAuth2User(p: ProviderConfig, config: oidc.Configuration, tokens: Tokens, now: Date): Promise<OAuth2User> {
-  return p.kind === 'github' ? githubUser(config, p, tokens, now) : oidcUser(config, tokens, now)
+  return p.kind === 'profile' ? profileUser(config, p, tokens, now) : oidcUser(config, tokens, now)
 }
