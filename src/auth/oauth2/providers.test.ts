@@ -7,12 +7,12 @@ import { configurationFor, expectsIdToken, findProvider, parseProvider } from '.
 import { verifiedEmail } from './user.ts'
 
 describe('parseProvider', () => {
-  it('fills presets: google is OIDC by discovery, github plain OAuth2, PKCE on by default', () => {
+  it('fills presets: google is OIDC by discovery, github a profile-API provider, PKCE on by default', () => {
     const google = parseProvider({ name: 'google', clientId: 'id', clientSecret: 's' })!
     expect(google).toMatchObject({ kind: 'oidc', issuer: 'https://accounts.google.com', pkce: true, displayName: 'Google' })
     expect(expectsIdToken(google)).toBe(true)
     const github = parseProvider({ name: 'github', clientId: 'id', pkce: null })!
-    expect(github).toMatchObject({ kind: 'github', tokenURL: 'https://github.com/login/oauth/access_token', pkce: true })
+    expect(github).toMatchObject({ kind: 'profile', tokenURL: 'https://github.com/login/oauth/access_token', pkce: true })
     expect(expectsIdToken(github)).toBe(false)
     expect(needsVerifier({ ...github, pkce: false })).toBe(false)
   })
