@@ -19,6 +19,7 @@ export function collectionToJson(c: Collection): Record<string, unknown> {
     created: c.created, updated: c.updated,
     fileAccess: c.fileAccess ?? 'public',
   }
+  if (c.type === 'view') out.viewQuery = c.viewQuery ?? ''
   if (c.auth) {
     for (const key of AUTH_KEYS) {
       const value = c.auth[key]

@@ -16,13 +16,18 @@ export function parseCollectionRow(row: CollectionRow): Collection {
     created: String(row.created), updated: String(row.updated),
   }
   const stored = parseStoredJson(row.options, {})
-  const { fileAccess, ...options } = (stored && typeof stored === 'object' && !Array.isArray(stored) ? stored : {}) as Record<string, unknown>
+  const { fileAccess, viewQuery, ...options } = (stored && typeof stored === 'object' && !Array.isArray(stored) ? stored : {}) as Record<string, unknown>
   if (c.type === 'auth') c.auth = normalizeAuthOptions(options)
   if (fileAccess === 'viewRule') c.fileAccess = fileAccess
+  if (c.type === 'view') c.viewQuery = typeof viewQuery === 'string' ? viewQuery : ''
   return c
 }
 
-/** The `options` column: auth options (normalised on write: never a `null` list) plus collection-level extensions (`fileAccess`). */
+/** The `options` column: auth options (normalised on write: never a `null` list), a view's query, and collection-level extensions (`fileAccess`). */
 export function collectionOptionsJson(c: Collection): string {
-  return JSON.stringify({ ...(c.auth ? normalizeAuthOptions(c.auth) : {}), ...(c.fileAccess === 'viewRule' ? { fileAccess: c.fileAccess } : {}) })
+  return JSON.stringify({
+    ...(c.auth ? normalizeAuthOptions(c.auth) : {}),
+    ...(c.type === 'view' ? { viewQuery: c.viewQuery ?? '' } : {}),
+    ...(c.fileAccess === 'viewRule' ? { fileAccess: c.fileAccess } : {}),
+  })
 }

@@ -1,6 +1,6 @@
 // The collection model: collections, their fields and auth options, as PocketBase shapes them in JSON.
 
-export type CollectionType = 'base' | 'auth'
+export type CollectionType = 'base' | 'auth' | 'view'
 
 export type FieldType =
   | 'text' | 'number' | 'bool' | 'email' | 'url' | 'editor' | 'date' | 'autodate'
@@ -111,6 +111,8 @@ export interface Collection {
   updated: string
   /** Present only on auth collections. */
   auth?: AuthOptions
+  /** Present only on view collections: the SELECT the collection's SQL view is defined by (docs/views.md). */
+  viewQuery?: string
   /**
    * Basalt extension (docs/files.md): who may download files of non-protected file fields.
    * Absent/`"public"`: anyone with the URL, as PocketBase. `"viewRule"`: callers passing the view rule.

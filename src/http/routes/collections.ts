@@ -1,4 +1,4 @@
-// Collection admin routes (superusers only): list, view, create, update, delete, truncate.
+// Collection admin routes (superusers only): list, view, create, update, delete, truncate, scaffolds.
 import type { FastifyPluginAsync } from 'fastify'
 import type { App } from '../../app.ts'
 import { badRequest } from '../../core/errors.ts'
@@ -6,6 +6,7 @@ import { listCollectionIds } from '../../core/collections/collection-list.ts'
 import { collectionToJson } from '../../core/collections/collection-json.ts'
 import { parseListQuery } from '../../core/records/list-query.ts'
 import { pickFields, parseFields } from '../../core/records/fields-picker.ts'
+import { collectionScaffolds } from '../../core/collections/scaffolds.ts'
 import { requireSuperuser } from '../context.ts'
 
 type Params = { collection: string }
@@ -27,6 +28,8 @@ export const collectionRoutes: FastifyPluginAsync<{ app: App }> = async (f, { ap
     const items = ids.map((id) => app.collections.find(id)).filter((c) => !!c).map((c) => pick(req.query as Query, collectionToJson(c!)))
     return { page: q.page, perPage: q.perPage, totalItems: total, totalPages: total < 0 ? -1 : Math.ceil(total / q.perPage), items }
   })
+
+  f.get('/api/collections/meta/scaffolds', async () => collectionScaffolds())
 
   f.get('/api/collections/:collection', async (req) =>
     pick(req.query as Query, collectionToJson(app.collections.get((req.params as Params).collection))))
