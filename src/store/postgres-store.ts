@@ -3,7 +3,8 @@ import { processLogger } from '../observability/logger.ts'
 import pg from 'pg'
 import { postgresDialect } from './dialects/postgres.ts'
 import type { Sql } from './sql.ts'
-import type { Executor, Row, Store, StoreOptions } from './types.ts'
+import type { Executor, Row, SelectSample, Store, StoreOptions } from './types.ts'
+import { pgSelect } from './postgres-select.ts'
 import { afterCommitOf, openScope, runAfterCommit, runInScope, type AfterCommit, type TxScope } from './tx-scope.ts'
 
 export interface PostgresOptions extends StoreOptions {
@@ -31,12 +32,18 @@ function render(q: Sql) {
   return { text: sql, values: params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p)) }
 }
 
-function clientExecutor(client: pg.PoolClient | pg.Pool): Executor {
+/** An executor bound to one connection (a transaction's client, or the pool). */
+type PgExecutor = Executor & { client: pg.PoolClient | pg.Pool }
+
+function clientExecutor(client: pg.PoolClient | pg.Pool): PgExecutor {
   return {
+    client,
     async all<T>(q: Sql) { return (await client.query(render(q))).rows as T[] },
     async get<T>(q: Sql) { return (await client.query(render(q))).rows[0] as T | undefined },
     async run(q: Sql) { return { changes: (await client.query(render(q))).rowCount ?? 0 } },
     async exec(ddl: string) { await client.query(ddl) },
+    // The extended protocol carries exactly one statement (the simple one would run a `;`-chained second).
+    async execOne(ddl: string) { await client.query({ text: ddl, queryMode: 'extended' } as pg.QueryConfig) },
   }
 }
 
@@ -67,6 +74,25 @@ export class PostgresStore implements Store {
   get<T = Row>(q: Sql) { return this.db().get<T>(q) }
   run(q: Sql) { return this.db().run(q) }
   exec(ddl: string) { return this.db().exec(ddl) }
+  execOne(ddl: string) { return this.db().execOne(ddl) }
+
+  async selectSample(query: string, limit: number): Promise<SelectSample> {
+    const scope = openScope(this)
+    if (scope) {
+      // Inside a transaction: on its connection (it sees the transaction's schema), undone by a savepoint.
+      const client = (scope.tx as PgExecutor).client as pg.PoolClient
+      await client.query('SAVEPOINT basalt_select')
+      try { return await pgSelect(client, query, limit) } finally { await client.query('ROLLBACK TO SAVEPOINT basalt_select') }
+    }
+    const client = await this.pool.connect()
+    try {
+      await client.query('BEGIN READ ONLY')
+      return await pgSelect(client, query, limit)
+    } finally {
+      await client.query('ROLLBACK').catch(() => {})
+      client.release()
+    }
+  }
 
   afterCommit(fn: AfterCommit) { afterCommitOf(this, fn, this.onError) }
 

@@ -17,17 +17,24 @@ function parsedIndexes(c: Collection): IndexDef[] {
 }
 
 export async function createCollectionTable(tx: Executor, c: Collection, dialect: SqlDialect): Promise<void> {
+  // A view collection is an SQL VIEW over its (already checked) query: one statement, enforced by the engine.
+  if (c.type === 'view') return tx.execOne(`CREATE VIEW ${dialect.ident(c.name).render().sql} AS ${c.viewQuery}`)
   const cols = [...c.fields.map((f) => columnDef(f, dialect)), ...dialect.systemColumns].join(', ')
   await tx.exec(`CREATE TABLE ${dialect.ident(c.name).render().sql} (${cols})`)
   for (const idx of parsedIndexes(c)) await tx.exec(indexSql(idx, c.name, dialect))
 }
 
 export async function dropCollectionTable(tx: Executor, c: Collection, dialect: SqlDialect): Promise<void> {
+  if (c.type === 'view') return tx.exec(`DROP VIEW IF EXISTS ${dialect.ident(c.name).render().sql}`)
   await tx.exec(`DROP TABLE IF EXISTS ${dialect.ident(c.name).render().sql}`)
 }
 
 /** Migrates the table of `before` to match `after`, keeping data. Fields are matched by id. */
 export async function alterCollectionTable(tx: Executor, before: Collection, after: Collection, dialect: SqlDialect): Promise<void> {
+  if (before.type === 'view') {
+    await dropCollectionTable(tx, before, dialect)
+    return createCollectionTable(tx, after, dialect)
+  }
   const q = (n: string) => dialect.ident(n).render().sql
   for (const idx of parsedIndexes(before)) await tx.exec(`DROP INDEX IF EXISTS ${q(idx.name)}`)
   if (before.name !== after.name) await tx.exec(`ALTER TABLE ${q(before.name)} RENAME TO ${q(after.name)}`)

@@ -4,7 +4,8 @@ import Database from 'better-sqlite3'
 import type { Statement, Database as Db } from 'better-sqlite3'
 import { sqliteDialect } from './dialects/sqlite.ts'
 import type { Sql } from './sql.ts'
-import type { Executor, Row, Store, StoreOptions } from './types.ts'
+import type { Executor, Row, SelectSample, Store, StoreOptions } from './types.ts'
+import { sqliteSelect } from './sqlite-select.ts'
 import { afterCommitOf, openScope, runAfterCommit, runInScope, type AfterCommit, type TxScope } from './tx-scope.ts'
 
 const STATEMENT_CACHE_SIZE = 500
@@ -56,6 +57,11 @@ function connectionExecutor(db: Db, cache: StatementCache, onDdl: () => void = (
       cache.clear()
       onDdl()
     },
+    async execOne(ddl: string) {
+      db.prepare(ddl).run() // prepare refuses a second statement
+      cache.clear()
+      onDdl()
+    },
   }
 }
 
@@ -99,6 +105,14 @@ export class SqliteStore implements Store {
   run(q: Sql) { return this.transaction((tx) => tx.run(q)) }
   async exec(ddl: string) {
     await this.transaction((tx) => tx.exec(ddl))
+  }
+
+  async execOne(ddl: string) {
+    await this.transaction((tx) => tx.execOne(ddl))
+  }
+
+  async selectSample(query: string, limit: number): Promise<SelectSample> {
+    return sqliteSelect(openScope(this) ? this.writer : this.reader, query, limit)
   }
 
   afterCommit(fn: AfterCommit) { afterCommitOf(this, fn, this.onError) }

@@ -77,7 +77,8 @@ export async function* readDump(db: Executor, dialect: SqlDialect, batchSize = B
     throw new Error(`the source schema version is ${version?.value ?? 'unknown'}, this Basalt expects ${SCHEMA_VERSION}: run "basalt migrate" on the source first`)
   }
   const rows = await db.all<CollectionRow>(sql`SELECT * FROM "_collections" ORDER BY "created", "id"`)
-  const collections = rows.map(parseCollectionRow)
+  // View collections are SQL views: their definitions travel with the collection rows, they hold no data.
+  const collections = rows.map(parseCollectionRow).filter((c) => c.type !== 'view')
   // Counted up front, in the same snapshot, so the copy is checked against an independent number.
   const counts: Record<string, number> = {}
   for (const c of collections) counts[c.id] = await countRows(db, dialect, c.name)
@@ -167,6 +168,7 @@ export async function writeDump(target: Store, items: AsyncIterable<DumpItem>, o
     const summary: CollectionSummary[] = []
     const keys = new Set([...byId.keys(), ...Object.keys(counts), ...copied.keys()])
     for (const id of keys) {
+      if (byId.get(id)?.type === 'view') continue
       const name = byId.get(id)?.name ?? (id.startsWith('table:') ? id.slice('table:'.length) : id)
       const target = byId.has(id) || tables?.has(name) ? await countRows(tx, dialect, name) : 0
       const s = { id, name, expected: counts[id] ?? -1, copied: copied.get(id) ?? 0, target }
@@ -211,9 +213,11 @@ async function prepareTarget(tx: Executor, dialect: SqlDialect, defs: Collection
     const cols = COLLECTION_COLUMNS.map((k) => q(dialect, k))
     const vals = COLLECTION_COLUMNS.map((k) => sql`${defs[i][k] ?? null}`)
     await tx.run(sql`INSERT INTO "_collections" (${sql.join(cols)}) VALUES (${sql.join(vals)})`)
-    await createCollectionTable(tx, incoming[i], dialect)
+    if (incoming[i].type !== 'view') await createCollectionTable(tx, incoming[i], dialect)
     byId.set(incoming[i].id, incoming[i])
   }
+  // Views last: they select from the tables above (and from earlier views, in creation order).
+  for (const c of incoming) if (c.type === 'view') await createCollectionTable(tx, c, dialect)
   for (const p of params) {
     await tx.run(sql`DELETE FROM "_params" WHERE "id" = ${p.id}`)
     await tx.run(sql`INSERT INTO "_params" ("id", "value", "created", "updated") VALUES (${p.id}, ${p.value}, ${p.created ?? ''}, ${p.updated ?? ''})`)

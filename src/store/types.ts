@@ -2,6 +2,7 @@
 import type { Sql } from './sql.ts'
 import type { SqlDialect } from './dialects/types.ts'
 import type { AfterCommit } from './tx-scope.ts'
+import type { ResultColumn } from './select-query.ts'
 
 export type Row = Record<string, unknown>
 
@@ -12,7 +13,12 @@ export interface Executor {
   run(query: Sql): Promise<{ changes: number }>
   /** Trusted DDL text with no parameters (schema sync, migrations). */
   exec(ddl: string): Promise<void>
+  /** DDL embedding user-written SQL (a view's query): the engine refuses anything but exactly one statement. */
+  execOne(ddl: string): Promise<void>
 }
+
+/** Columns and the first rows (as arrays, in column order) of a SELECT that ran read-only and was rolled back. */
+export interface SelectSample { columns: ResultColumn[]; rows: unknown[][] }
 
 /**
  * A nested `transaction` call (anywhere in the async call chain of `fn`, including `store.all/get/run`)
@@ -23,6 +29,13 @@ export interface Store extends Executor {
   readonly dialect: SqlDialect
   /** Runs `fn` in one write transaction: all or nothing. Writes are serialized on SQLite. */
   transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>
+  /**
+   * Runs one user-written SELECT read-only (never committed: a rolled-back transaction or savepoint) and
+   * returns its columns and at most `limit` rows. Inside a transaction it runs on that transaction's
+   * connection (it sees the transaction's schema changes). Throws `QueryRefusedError` for a statement
+   * that is not a read-only SELECT, or the engine's error for an invalid one.
+   */
+  selectSample(query: string, limit: number): Promise<SelectSample>
   /** Runs `fn` after the current transaction commits (dropped on rollback); outside one, soon. */
   afterCommit(fn: AfterCommit): void
   close(): Promise<void>

@@ -1,8 +1,10 @@
 // CollectionService: the schema registry — load, create, update, delete collections and sync their tables.
 import { crc32 } from 'node:zlib'
-import { badRequest, hasErrors, notFound } from '../errors.ts'
+import { badRequest, fieldError, hasErrors, notFound } from '../errors.ts'
 import { formatDate, type Clock } from '../clock.ts'
 import { sql } from '../../store/sql.ts'
+import { checkSelect } from '../../store/select-query.ts'
+import { inferViewFields } from './view-fields.ts'
 import type { Executor, Store } from '../../store/types.ts'
 import { alterCollectionTable, createCollectionTable, dropCollectionTable } from '../../store/schema-sync.ts'
 import { fieldKind, defaultFieldId } from './fields/index.ts'
@@ -14,6 +16,7 @@ import { formatIndex, parseIndex } from './indexes.ts'
 import type { Collection, CollectionType, Field, RuleName, SchemaLookup } from './types.ts'
 import { collectionOptionsJson, parseCollectionRow, type CollectionRow } from './collection-row.ts'
 
+const DRY_RUN_ROWS = 10
 const RULES: RuleName[] = ['listRule', 'viewRule', 'createRule', 'updateRule', 'deleteRule']
 
 export type SchemaChangeListener = (before: Collection | undefined, after: Collection | undefined) => void
@@ -69,14 +72,14 @@ export class CollectionService implements SchemaLookup {
   async create(input: Record<string, unknown>): Promise<Collection> {
     await this.reload() // another node may have changed the schema
     const type = (input.type ?? 'base') as CollectionType
-    if (type !== 'base' && type !== 'auth') throw badRequest('Failed to create collection.', { type: { code: 'validation_in_invalid', message: 'Must be a valid value.' } })
+    if (type !== 'base' && type !== 'auth' && type !== 'view') throw badRequest('Failed to create collection.', { type: { code: 'validation_in_invalid', message: 'Must be a valid value.' } })
     const name = typeof input.name === 'string' ? input.name.trim() : ''
     const now = formatDate(this.clock.now())
     const c: Collection = {
       id: typeof input.id === 'string' && input.id ? input.id : `pbc_${crc32(type + name)}`,
       name, type, system: false,
-      fields: buildFields(input.fields, undefined, type),
-      indexes: normalizeIndexes(input.indexes, name),
+      fields: type === 'view' ? [] : buildFields(input.fields, undefined, type),
+      indexes: type === 'view' ? [] : normalizeIndexes(input.indexes, name),
       listRule: null, viewRule: null, createRule: null, updateRule: null, deleteRule: null,
       created: now, updated: now,
     }
@@ -86,10 +89,14 @@ export class CollectionService implements SchemaLookup {
       c.auth = mergeAuthOptions(defaultAuthOptions(), input)
       ensureAuthIndexes(c)
     }
-    const errors = validateCollection(c, undefined, this, this.store.dialect)
-    if (this.byId.has(c.id)) errors.id = { code: 'validation_not_unique', message: 'Value must be unique.' }
-    if (hasErrors(errors)) throw badRequest('Failed to create collection.', errors)
-    await this.store.transaction((tx) => this.insert(tx, c))
+    if (type === 'view') applyViewOptions(c, input)
+    await this.store.transaction(async (tx) => {
+      if (type === 'view') await this.inferViewSchema(c, input, undefined, 'Failed to create collection.')
+      const errors = validateCollection(c, undefined, this, this.store.dialect)
+      if (this.byId.has(c.id)) errors.id = { code: 'validation_not_unique', message: 'Value must be unique.' }
+      if (hasErrors(errors)) throw badRequest('Failed to create collection.', errors)
+      await this.insert(tx, c)
+    })
     this.cache(c)
     this.emit(undefined, c)
     return c
@@ -101,9 +108,10 @@ export class CollectionService implements SchemaLookup {
     const c: Collection = structuredClone(before)
     if (typeof input.name === 'string') c.name = input.name.trim()
     if (typeof input.type === 'string') c.type = input.type as CollectionType
-    if ('fields' in input) c.fields = buildFields(input.fields, before, c.type)
-    if ('indexes' in input) c.indexes = normalizeIndexes(input.indexes, c.name)
+    if ('fields' in input && c.type !== 'view') c.fields = buildFields(input.fields, before, c.type)
+    if ('indexes' in input && c.type !== 'view') c.indexes = normalizeIndexes(input.indexes, c.name)
     for (const r of RULES) if (r in input) c[r] = ruleValue(input[r])
+    if (c.type === 'view') applyViewOptions(c, input)
     applyFileAccess(c, input)
     if (c.auth) {
       c.auth = mergeAuthOptions(c.auth, input)
@@ -113,10 +121,11 @@ export class CollectionService implements SchemaLookup {
     // Index text follows a rename of the table.
     c.indexes = c.indexes.map((t) => { const d = parseIndex(t); return typeof d === 'string' ? t : formatIndex(d, c.name) })
     c.updated = formatDate(this.clock.now())
-    const errors = validateCollection(c, before, this, this.store.dialect)
-    if (hasErrors(errors)) throw badRequest('Failed to update collection.', errors)
     await this.store.transaction(async (tx) => {
-      await alterCollectionTable(tx, before, c, this.store.dialect)
+      if (c.type === 'view' && before.type === 'view') await this.inferViewSchema(c, input, before, 'Failed to update collection.')
+      const errors = validateCollection(c, before, this, this.store.dialect)
+      if (hasErrors(errors)) throw badRequest('Failed to update collection.', errors)
+      await this.withViewsChecked(c, () => alterCollectionTable(tx, before, c, this.store.dialect))
       await tx.run(sql`UPDATE "_collections" SET "name" = ${c.name}, "fields" = ${JSON.stringify(c.fields)},
         "indexes" = ${JSON.stringify(c.indexes)}, "listRule" = ${c.listRule}, "viewRule" = ${c.viewRule},
         "createRule" = ${c.createRule}, "updateRule" = ${c.updateRule}, "deleteRule" = ${c.deleteRule},
@@ -137,11 +146,72 @@ export class CollectionService implements SchemaLookup {
       throw badRequest(`The collection is referenced by ${referencing.map((o) => o.name).join(', ')} and cannot be deleted.`)
     }
     await this.store.transaction(async (tx) => {
-      await dropCollectionTable(tx, c, this.store.dialect)
+      await this.withViewsChecked(c, () => dropCollectionTable(tx, c, this.store.dialect))
       await tx.run(sql`DELETE FROM "_collections" WHERE "id" = ${c.id}`)
     })
     this.uncache(c)
     this.emit(c, undefined)
+  }
+
+  /**
+   * What a view query would give (POST /api/collections/meta/dry-run-view): its first rows (at most 10)
+   * decoded through the fields the view would get; password fields are left out, as everywhere.
+   */
+  async dryRunView(query: unknown): Promise<Record<string, unknown>[]> {
+    const failure = 'Invalid view query.'
+    const checked = checkSelect(query)
+    if ('problem' in checked) throw badRequest(failure, { query: fieldError('validation_invalid_view_query', checked.problem) })
+    let sample
+    try {
+      sample = await this.store.selectSample(checked.query, DRY_RUN_ROWS)
+    } catch (err) {
+      throw badRequest(failure, { query: fieldError('validation_invalid_view_query', engineMessage(err)) })
+    }
+    const inferred = inferViewFields(sample.columns, sample.rows[0], this, [])
+    if ('errors' in inferred) throw badRequest(failure, { query: inferred.errors.viewQuery })
+    return sample.rows.map((row) => {
+      const out: Record<string, unknown> = {}
+      inferred.fields.forEach((f, i) => { if (f.type !== 'password') out[f.name] = fieldKind(f.type)!.fromDb(f as never, row[i]) })
+      return out
+    })
+  }
+
+  /** Sets a view's fields from what its query returns (run inside the saving transaction); a 400 for a bad query. */
+  private async inferViewSchema(c: Collection, input: Record<string, unknown>, before: Collection | undefined, failure: string) {
+    const checked = checkSelect(c.viewQuery)
+    if ('problem' in checked) throw badRequest(failure, { viewQuery: fieldError('validation_invalid_view_query', checked.problem) })
+    c.viewQuery = checked.query
+    let sample
+    try {
+      sample = await this.store.selectSample(checked.query, 1)
+    } catch (err) {
+      throw badRequest(failure, { viewQuery: fieldError('validation_invalid_view_query', `Invalid view query: ${engineMessage(err)}`) })
+    }
+    const submitted = Array.isArray(input.fields) ? input.fields.filter((f) => f && typeof f === 'object') as Record<string, unknown>[] : []
+    const inferred = inferViewFields(sample.columns, sample.rows[0], this, submitted, before)
+    if ('errors' in inferred) throw badRequest(failure, inferred.errors)
+    c.fields = inferred.fields
+  }
+
+  /**
+   * Runs a table change, then checks that every view collection still runs: a view built on a dropped
+   * table or column answers 400 naming the view, and the transaction rolls back (PostgreSQL refuses
+   * the change itself; SQLite would only fail later, when the view is read).
+   */
+  private async withViewsChecked(changed: Collection, change: () => Promise<void>) {
+    try {
+      await change()
+    } catch (err) {
+      if ((err as { code?: string }).code === '2BP01') throw badRequest(`The collection ${changed.name} is used by a view collection; change or delete the view first.`)
+      throw err
+    }
+    for (const v of this.all().filter((o) => o.type === 'view' && o.id !== changed.id)) {
+      try {
+        await this.store.selectSample(`SELECT * FROM ${this.store.dialect.ident(v.name).render().sql}`, 0)
+      } catch {
+        throw badRequest(`The view collection ${v.name} depends on ${changed.name}; change or delete the view first.`)
+      }
+    }
   }
 
   private async insert(tx: Executor, c: Collection) {
@@ -173,6 +243,19 @@ export class CollectionService implements SchemaLookup {
   private emit(before: Collection | undefined, after: Collection | undefined) {
     for (const l of this.listeners) l(before, after)
   }
+}
+
+/** A view takes only list/view rules and no indexes (as PocketBase); its query is checked when it is saved. */
+function applyViewOptions(c: Collection, input: Record<string, unknown>) {
+  if (typeof input.viewQuery === 'string') c.viewQuery = input.viewQuery
+  c.viewQuery ??= ''
+  c.createRule = c.updateRule = c.deleteRule = null
+  c.indexes = []
+}
+
+/** The engine's error message for a query it refused (shown to the superuser who wrote the query). */
+function engineMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
 }
 
 /** `fileAccess` (Basalt extension): "public" (or null) clears it; other values are left for validation. */

@@ -22,7 +22,7 @@ import { applyAuthFields } from './auth-fields.ts'
 import { viewerOf, exportRecord } from './visibility.ts'
 import { RecordModel } from './record-model.ts'
 import { enrichExported } from './enrich.ts'
-import type { RecordWrites } from './record-writes.ts'
+import { assertWritable, type RecordWrites } from './record-writes.ts'
 import type { ListQuery, ReadQuery } from './list-query.ts'
 
 export interface ListResult { page: number; perPage: number; totalItems: number; totalPages: number; items: unknown[] }
@@ -114,6 +114,7 @@ export class RecordService {
 
   /** Deletes every record of `c` (superuser action), with the same cascade rules as single deletes. */
   async truncate(c: Collection): Promise<void> {
+    assertWritable(c)
     await this.deps.store.transaction(async (tx) => {
       const rows = await tx.all<{ id: string }>(sql`SELECT "id" FROM ${this.deps.store.dialect.ident(c.name)}`)
       for (const row of rows) {
@@ -147,6 +148,7 @@ export class RecordService {
   }
 
   async create(c: Collection, input: RecordInput, q: ReadQuery, info: RequestInfo): Promise<unknown> {
+    assertWritable(c)
     const ctx = this.readContext(info)
     if (ruleCondition(ctx, c, 'createRule') === null) throw superusersOnly()
     const resolved = resolveInput(c, null, input, ctx.viewer.superuser)
@@ -179,6 +181,7 @@ export class RecordService {
   }
 
   async update(c: Collection, id: string, input: RecordInput, q: ReadQuery, info: RequestInfo): Promise<unknown> {
+    assertWritable(c)
     const ctx = this.readContext(info)
     if (ruleCondition(ctx, c, 'updateRule') === null) throw superusersOnly()
     const current = await loadRecord(ctx.db, c, id, ctx.dialect)
@@ -217,6 +220,7 @@ export class RecordService {
   }
 
   async delete(c: Collection, id: string, info: RequestInfo): Promise<void | HookResponse> {
+    assertWritable(c)
     const ctx = this.readContext(info)
     if (ruleCondition(ctx, c, 'deleteRule') === null) throw superusersOnly()
     const hooked = this.deps.hooks.onRecordDeleteRequest.has([c.id, c.name])

@@ -49,11 +49,17 @@ const tagsOf = (c: Collection) => [c.id, c.name]
  * transaction (joining the caller's): model hooks (`onRecordCreate` → validation → `onRecordCreateExecute`),
  * the row, the outbox event; `onRecordAfter*Success` and realtime run only after the commit.
  */
+/** View collections are read-only: every write path answers PocketBase's 400 before anything else. */
+export function assertWritable(c: Collection): void {
+  if (c.type === 'view') throw badRequest('Unsupported collection type.')
+}
+
 export class RecordWrites {
   constructor(private readonly deps: RecordWritesDeps) {}
 
   /** Inserts `data` (a full record with its id) and returns it as stored. */
   async create(c: Collection, data: RecordData, opts: WriteOptions = {}): Promise<RecordData> {
+    assertWritable(c)
     const record = new RecordModel(c, data, null)
     const e = { collection: c, record, type: 'create' as const }
     return this.guard(c, e, 'Failed to create record.', opts, async () => {
@@ -73,6 +79,7 @@ export class RecordWrites {
 
   /** Replaces the stored `before` with `data` (same id) and returns it as stored. */
   async update(c: Collection, before: RecordData, data: RecordData, opts: WriteOptions = {}): Promise<RecordData> {
+    assertWritable(c)
     const record = new RecordModel(c, data, before)
     const e = { collection: c, record, type: 'update' as const }
     return this.guard(c, e, 'Failed to update record.', opts, async () => {
@@ -93,6 +100,7 @@ export class RecordWrites {
 
   /** Deletes the stored record, clearing or cascading references to it (PocketBase's relation semantics). */
   async delete(c: Collection, stored: RecordData): Promise<void> {
+    assertWritable(c)
     await this.deleteOne(c, stored, new Set(), 0)
   }
 

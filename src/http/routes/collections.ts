@@ -1,4 +1,4 @@
-// Collection admin routes (superusers only): list, view, create, update, delete, truncate, scaffolds.
+// Collection admin routes (superusers only): list, view, create, update, delete, truncate, scaffolds, dry-run-view.
 import type { FastifyPluginAsync } from 'fastify'
 import type { App } from '../../app.ts'
 import { badRequest } from '../../core/errors.ts'
@@ -30,6 +30,8 @@ export const collectionRoutes: FastifyPluginAsync<{ app: App }> = async (f, { ap
   })
 
   f.get('/api/collections/meta/scaffolds', async () => collectionScaffolds())
+
+  f.post('/api/collections/meta/dry-run-view', async (req) => app.collections.dryRunView(objectBody(req.body).query))
 
   f.get('/api/collections/:collection', async (req) =>
     pick(req.query as Query, collectionToJson(app.collections.get((req.params as Params).collection))))

@@ -13,7 +13,6 @@ const row = (method: string, path: string, feature: string): Missing =>
 
 export const NOT_IMPLEMENTED: readonly Missing[] = [
   row('PUT', '/api/collections/import', 'collections import'),
-  row('POST', '/api/collections/meta/dry-run-view', 'view collections'),
   row('POST', '/api/sql', 'raw SQL'),
   row('POST', '/api/settings/apple/generate-client-secret', 'Apple OAuth2 client secret generation'),
 ]
