@@ -1,6 +1,6 @@
 // CollectionService: the schema registry — load, create, update, delete collections and sync their tables.
 import { crc32 } from 'node:zlib'
-import { badRequest, fieldError, hasErrors, notFound } from '../errors.ts'
+import { ApiError, badRequest, fieldError, hasErrors, notFound, type ErrorData } from '../errors.ts'
 import { formatDate, type Clock } from '../clock.ts'
 import { sql } from '../../store/sql.ts'
 import { checkSelect } from '../../store/select-query.ts'
@@ -240,8 +240,92 @@ export class CollectionService implements SchemaLookup {
     this.byName.delete(c.name.toLowerCase())
   }
 
+  /** Set while an import runs: change events wait for its commit (a rolled-back import announces nothing). */
+  private deferred: (() => void)[] | null = null
+
   private emit(before: Collection | undefined, after: Collection | undefined) {
-    for (const l of this.listeners) l(before, after)
+    const fire = () => { for (const l of this.listeners) l(before, after) }
+    if (this.deferred) this.deferred.push(fire)
+    else fire()
+  }
+
+  /**
+   * PUT /api/collections/import: creates or replaces every submitted collection (matched by id, then
+   * name) and, with `deleteMissing`, deletes the other non-system collections and the fields missing
+   * from the submitted ones (without it, existing fields not submitted are kept). All or nothing, in
+   * one transaction. A collection that fails because it needs one that comes later in the list is
+   * retried after the others; what still fails is a 400 with `data.collections.<index>.<field>`.
+   */
+  async importCollections(input: unknown, deleteMissing: boolean): Promise<void> {
+    if (!Array.isArray(input) || !input.length) {
+      throw badRequest('An error occurred while validating the submitted data.', { collections: fieldError('validation_required', 'Cannot be blank.') })
+    }
+    await this.reload()
+    this.deferred = []
+    let committed = false
+    try {
+      await this.store.transaction(async () => {
+        const imported = await this.importEach(input, deleteMissing)
+        if (deleteMissing) await this.deleteAllBut(imported)
+      })
+      committed = true
+    } finally {
+      const events = this.deferred
+      this.deferred = null
+      if (committed) for (const fire of events) fire()
+      else await this.reload() // the cache saw changes the rollback undid
+    }
+  }
+
+  private async importEach(input: unknown[], deleteMissing: boolean): Promise<Set<string>> {
+    const imported = new Set<string>()
+    let pending = input.map((raw, index) => ({ raw, index }))
+    for (;;) {
+      const failed: typeof pending = []
+      const errors: ErrorData = {}
+      for (const p of pending) {
+        if (!p.raw || typeof p.raw !== 'object' || Array.isArray(p.raw)) {
+          throw badRequest('Failed to import collections.', { collections: { [p.index]: fieldError('validation_invalid_value', 'Must be a collection object.') } })
+        }
+        try {
+          imported.add((await this.importOne(p.raw as Record<string, unknown>, deleteMissing)).id)
+        } catch (err) {
+          if (!(err instanceof ApiError) || err.status !== 400) throw err
+          failed.push(p)
+          errors[p.index] = hasErrors(err.data) ? err.data : fieldError('validation_collections_import_failure', err.message)
+        }
+      }
+      if (!failed.length) return imported
+      if (failed.length === pending.length) throw badRequest('Failed to import collections.', { collections: errors })
+      pending = failed
+    }
+  }
+
+  private importOne(raw: Record<string, unknown>, deleteMissing: boolean): Promise<Collection> {
+    const existing = (typeof raw.id === 'string' && raw.id ? this.find(raw.id) : undefined) ??
+      (typeof raw.name === 'string' && !raw.id ? this.find(raw.name) : undefined)
+    if (!existing) return this.create(raw)
+    const input = { ...raw }
+    delete input.id
+    if (!deleteMissing && Array.isArray(raw.fields) && existing.type !== 'view') {
+      const sent = raw.fields.filter((f) => f && typeof f === 'object') as Record<string, unknown>[]
+      const kept = existing.fields.filter((f) => !sent.some((s) => s.id === f.id || (!s.id && s.name === f.name)))
+      input.fields = [...sent, ...kept]
+    }
+    return this.update(existing.id, input)
+  }
+
+  /** Deletes the non-system collections not in `keep`: views first, then whatever nothing left refers to. */
+  private async deleteAllBut(keep: Set<string>) {
+    let doomed = this.all().filter((c) => !keep.has(c.id) && !c.system)
+    for (const v of doomed.filter((c) => c.type === 'view')) await this.delete(v.id)
+    doomed = doomed.filter((c) => c.type !== 'view')
+    while (doomed.length) {
+      const free = doomed.filter((c) => !this.all().some((o) => o.id !== c.id && o.fields.some((f) => f.type === 'relation' && f.collectionId === c.id)))
+      if (!free.length) throw badRequest('Failed to import collections.', { collections: fieldError('validation_collections_import_failure', `Cannot delete ${doomed.map((c) => c.name).join(', ')}: still referenced by imported collections.`) })
+      for (const c of free) await this.delete(c.id)
+      doomed = doomed.filter((c) => !free.includes(c))
+    }
   }
 }
 

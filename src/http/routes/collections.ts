@@ -1,4 +1,4 @@
-// Collection admin routes (superusers only): list, view, create, update, delete, truncate, scaffolds, dry-run-view.
+// Collection admin routes (superusers only): list, view, create, update, delete, truncate, import, scaffolds, dry-run-view.
 import type { FastifyPluginAsync } from 'fastify'
 import type { App } from '../../app.ts'
 import { badRequest } from '../../core/errors.ts'
@@ -27,6 +27,12 @@ export const collectionRoutes: FastifyPluginAsync<{ app: App }> = async (f, { ap
     const { ids, total } = await listCollectionIds(app.store, q)
     const items = ids.map((id) => app.collections.find(id)).filter((c) => !!c).map((c) => pick(req.query as Query, collectionToJson(c!)))
     return { page: q.page, perPage: q.perPage, totalItems: total, totalPages: total < 0 ? -1 : Math.ceil(total / q.perPage), items }
+  })
+
+  f.put('/api/collections/import', async (req, reply) => {
+    const body = objectBody(req.body)
+    await app.collections.importCollections(body.collections, body.deleteMissing === true)
+    return reply.status(204).send()
   })
 
   f.get('/api/collections/meta/scaffolds', async () => collectionScaffolds())
