@@ -14,6 +14,7 @@ import { frameworkErrorHandler, registerErrorHandler } from './error-handler.ts'
 import { recordRoutes } from './routes/records.ts'
 import { authRoutes } from './routes/auth.ts'
 import { collectionRoutes } from './routes/collections.ts'
+import { sqlRoutes } from './routes/sql.ts'
 import { realtimeRoutes } from './routes/realtime.ts'
 import { fileRoutes } from './routes/files.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -96,7 +97,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   await f.register(requestLogging, { app })
   // Custom routes and ./basalt_public answer whatever no built-in route matched.
   registerFallback(f, app)
-  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes, impersonateRoutes, oauth2Routes, batchRoutes, logRoutes, fileTokenRoutes, backupRoutes, jobRoutes, cronRoutes, workflowRoutes]) {
+  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes, impersonateRoutes, oauth2Routes, batchRoutes, logRoutes, fileTokenRoutes, backupRoutes, jobRoutes, cronRoutes, workflowRoutes, sqlRoutes]) {
     await f.register(routes, { app })
   }
   return f

@@ -4,7 +4,8 @@ import pg from 'pg'
 import { postgresDialect } from './dialects/postgres.ts'
 import type { Sql } from './sql.ts'
 import type { Executor, Row, SelectSample, Store, StoreOptions } from './types.ts'
-import { pgSelect } from './postgres-select.ts'
+import { pgConsole, pgSelect } from './postgres-select.ts'
+import type { ConsoleOptions, ConsoleResult } from './sql-console.ts'
 import { afterCommitOf, openScope, runAfterCommit, runInScope, type AfterCommit, type TxScope } from './tx-scope.ts'
 
 export interface PostgresOptions extends StoreOptions {
@@ -75,6 +76,10 @@ export class PostgresStore implements Store {
   run(q: Sql) { return this.db().run(q) }
   exec(ddl: string) { return this.db().exec(ddl) }
   execOne(ddl: string) { return this.db().execOne(ddl) }
+
+  runConsole(query: string, opts: ConsoleOptions): Promise<ConsoleResult> {
+    return pgConsole(this.pool, query, opts)
+  }
 
   async selectSample(query: string, limit: number): Promise<SelectSample> {
     const scope = openScope(this)

@@ -8,6 +8,9 @@ export interface ResultColumn {
   column: string | null
   /** The engine's type for the column when it knows one (PostgreSQL always; SQLite only for declared columns). */
   type: 'number' | 'bool' | 'json' | 'text' | null
+  /** The engine's own type name and nullability, where known (PostgreSQL). */
+  dbType?: string
+  nullable?: boolean
 }
 
 export const MAX_QUERY_LENGTH = 5000

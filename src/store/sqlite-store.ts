@@ -6,6 +6,8 @@ import { sqliteDialect } from './dialects/sqlite.ts'
 import type { Sql } from './sql.ts'
 import type { Executor, Row, SelectSample, Store, StoreOptions } from './types.ts'
 import { sqliteSelect } from './sqlite-select.ts'
+import { sqliteConsole } from './sqlite-console.ts'
+import type { ConsoleOptions, ConsoleResult } from './sql-console.ts'
 import { afterCommitOf, openScope, runAfterCommit, runInScope, type AfterCommit, type TxScope } from './tx-scope.ts'
 
 const STATEMENT_CACHE_SIZE = 500
@@ -85,8 +87,10 @@ export class SqliteStore implements Store {
   private readerCache: StatementCache
   private lock: Promise<unknown> = Promise.resolve()
   private readonly onError: (err: unknown) => void
+  private readonly file: string
 
   constructor(opts: SqliteOptions) {
+    this.file = opts.file
     this.onError = opts.onError ?? ((err) => processLogger().error({ err }, 'store: after-commit callback failed'))
     const sync = opts.synchronous ?? 'NORMAL'
     this.writer = openConnection(opts.file, sync)
@@ -113,6 +117,10 @@ export class SqliteStore implements Store {
 
   async selectSample(query: string, limit: number): Promise<SelectSample> {
     return sqliteSelect(openScope(this) ? this.writer : this.reader, query, limit)
+  }
+
+  runConsole(query: string, opts: ConsoleOptions): Promise<ConsoleResult> {
+    return sqliteConsole(this.file, query, opts)
   }
 
   afterCommit(fn: AfterCommit) { afterCommitOf(this, fn, this.onError) }

@@ -3,6 +3,7 @@ import type { Sql } from './sql.ts'
 import type { SqlDialect } from './dialects/types.ts'
 import type { AfterCommit } from './tx-scope.ts'
 import type { ResultColumn } from './select-query.ts'
+import type { ConsoleOptions, ConsoleResult } from './sql-console.ts'
 
 export type Row = Record<string, unknown>
 
@@ -36,6 +37,12 @@ export interface Store extends Executor {
    * that is not a read-only SELECT, or the engine's error for an invalid one.
    */
   selectSample(query: string, limit: number): Promise<SelectSample>
+  /**
+   * The superuser SQL console: one statement (refused otherwise) with a deadline, outside any app
+   * transaction. Read-only mode refuses writes and commits nothing. Throws `QueryRefusedError`,
+   * `QueryTimeoutError`, or the engine's error.
+   */
+  runConsole(query: string, opts: ConsoleOptions): Promise<ConsoleResult>
   /** Runs `fn` after the current transaction commits (dropped on rollback); outside one, soon. */
   afterCommit(fn: AfterCommit): void
   close(): Promise<void>

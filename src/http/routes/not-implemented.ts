@@ -12,7 +12,6 @@ const row = (method: string, path: string, feature: string): Missing =>
   ({ method, pattern: path.replaceAll(':x', ':id'), path: new RegExp(`^${path.replaceAll(':x', SEG)}/?$`), feature })
 
 export const NOT_IMPLEMENTED: readonly Missing[] = [
-  row('POST', '/api/sql', 'raw SQL'),
   row('POST', '/api/settings/apple/generate-client-secret', 'Apple OAuth2 client secret generation'),
 ]
 
