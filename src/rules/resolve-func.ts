@@ -1,6 +1,6 @@
-// Functions in operands: strftime() (SQLite's, spelled by the dialect); geoDistance() is rejected (no geoPoint fields in Basalt).
+// Functions in operands: strftime() (SQLite's, spelled by the dialect) and geoDistance() (haversine, km).
 import { DialectUnsupportedError } from '../store/dialects/types.ts'
-import type { Sql } from '../store/sql.ts'
+import { sql, type Sql } from '../store/sql.ts'
 import type { Operand as AstOperand } from './ast.ts'
 import { RuleError, quote } from './errors.ts'
 import type { Ctx, Operand } from './resolve-context.ts'
@@ -9,7 +9,7 @@ type Resolve = (ctx: Ctx, o: AstOperand) => Operand
 
 /** `strftime(format, [timeValue, modifiers…])` as PocketBase v0.36: SQLite strftime, NULL -> ''. */
 export function resolveFunc(ctx: Ctx, f: Extract<AstOperand, { kind: 'func' }>, resolve: Resolve): Operand {
-  if (f.name === 'geoDistance') throw new RuleError('geoDistance() is not supported')
+  if (f.name === 'geoDistance') return geoDistance(ctx, f, resolve)
   if (f.name !== 'strftime') throw new RuleError(`unknown function ${quote(f.name)}`)
   const d = ctx.opts.dialect
   const [format, value, ...modifiers] = f.args
@@ -35,5 +35,31 @@ export function resolveFunc(ctx: Ctx, f: Extract<AstOperand, { kind: 'func' }>, 
     multi: inner?.multi ?? false,
     guards: inner?.guards ?? [],
     type: 'text',
+  }
+}
+
+const EARTH_RADIUS_KM = 6371
+
+/**
+ * `geoDistance(lonA, latA, lonB, latB)` (PocketBase v0.27): great-circle distance in km by the
+ * haversine formula, in math functions both engines have (sin, cos, asin, sqrt, radians). Arguments
+ * are identifiers (e.g. `loc.lon`) or numbers; the asin argument is clamped to 1 against rounding.
+ */
+function geoDistance(ctx: Ctx, f: Extract<AstOperand, { kind: 'func' }>, resolve: Resolve): Operand {
+  if (f.args.length !== 4) throw new RuleError('geoDistance() needs 4 arguments: lonA, latA, lonB, latB')
+  if (f.args.some((a) => a.kind !== 'ident' && a.kind !== 'number')) throw new RuleError('geoDistance() arguments must be fields or numbers')
+  const d = ctx.opts.dialect
+  const ops = f.args.map((a) => resolve(ctx, a))
+  // Bound numbers carry no type on strict engines: cast everything that is not already a JSON number.
+  const [lonA, latA, lonB, latB] = ops.map((o) => (o.type === 'json' ? d.jsonAs(o.value, 'number') : o.type === 'number' && !d.strictTypes ? o.value : d.cast(o.value, 'number')))
+  const h = sql`(power(sin(radians(${latB} - ${latA}) / 2), 2) + cos(radians(${latA})) * cos(radians(${latB})) * power(sin(radians(${lonB} - ${lonA}) / 2), 2))`
+  const value = sql`(${EARTH_RADIUS_KM * 2} * asin(sqrt(CASE WHEN ${h} > 1 THEN 1 ELSE ${h} END)))`
+  return {
+    value,
+    joins: ops.flatMap((o) => o.joins),
+    multi: ops.some((o) => o.multi),
+    guards: ops.flatMap((o) => o.guards),
+    type: 'number',
+    noCoalesce: true,
   }
 }

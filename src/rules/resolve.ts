@@ -100,7 +100,7 @@ export function resolvePath(ctx: Ctx, start: PathState, segs: string[], mod: Mod
     if (last || (field.type === 'relation' && i + 1 === segs.length - 1 && segs[i + 1] === 'id')) {
       return fieldValue(ctx, st.scope, field, mod, st)
     }
-    if (field.type === 'json') {
+    if (field.type === 'json' || field.type === 'geoPoint') {
       if (mod === 'length' || mod === 'each') throw new RuleError(`the :${mod} modifier is not supported on JSON paths`)
       const path = segs.slice(i + 1).map((s) => (/^[0-9]+$/.test(s) ? Number(s) : s))
       const value = ctx.opts.dialect.jsonValue(column(ctx, st.scope, field.name), path)
@@ -159,7 +159,7 @@ function fieldValue(ctx: Ctx, scope: Scope, field: Field, mod: Modifier | null, 
   }
   if (mod === 'length' || mod === 'each') throw new RuleError(`the :${mod} modifier requires a multi-valued field, "${field.name}" is not`)
   // Whole JSON values compare by their extracted primitive, without NULL/'' folding (PocketBase #4068).
-  if (field.type === 'json') return finish(ctx, { ...st, guards, value: ctx.opts.dialect.jsonValue(col, []), type: 'json', noCoalesce: true }, mod)
+  if (field.type === 'json' || field.type === 'geoPoint') return finish(ctx, { ...st, guards, value: ctx.opts.dialect.jsonValue(col, []), type: 'json', noCoalesce: true }, mod)
   return finish(ctx, { ...st, guards, value: col, type: columnValueType(field), affinity: true }, mod)
 }
 

@@ -4,7 +4,7 @@ export type CollectionType = 'base' | 'auth' | 'view'
 
 export type FieldType =
   | 'text' | 'number' | 'bool' | 'email' | 'url' | 'editor' | 'date' | 'autodate'
-  | 'select' | 'relation' | 'json' | 'file' | 'password'
+  | 'select' | 'relation' | 'json' | 'file' | 'password' | 'geoPoint'
 
 interface FieldCommon {
   id: string
@@ -50,8 +50,11 @@ export interface PasswordField extends FieldCommon {
   type: 'password'; required: boolean; min: number; max: number; pattern: string; cost: number
 }
 
+/** `{lon, lat}` in degrees; `{0, 0}` is empty. */
+export interface GeoPointField extends FieldCommon { type: 'geoPoint'; required: boolean }
+
 export type Field =
-  | TextField | NumberField | BoolField | EmailField | UrlField | EditorField | DateField
+  | GeoPointField | TextField | NumberField | BoolField | EmailField | UrlField | EditorField | DateField
   | AutodateField | SelectField | RelationField | JsonField | FileField | PasswordField
 
 export interface TokenConfig {

@@ -8,10 +8,10 @@ const make = (type: string, o: Record<string, unknown> = {}) => fieldKind(type)!
 
 describe('registry', () => {
   it('has every PocketBase field type', () => {
-    expect([...FIELD_TYPES].sort()).toEqual(['autodate', 'bool', 'date', 'editor', 'email', 'file', 'json', 'number', 'password', 'relation', 'select', 'text', 'url'])
+    expect([...FIELD_TYPES].sort()).toEqual(['autodate', 'bool', 'date', 'editor', 'email', 'file', 'geoPoint', 'json', 'number', 'password', 'relation', 'select', 'text', 'url'])
   })
   it('unknown types (including prototype keys) are undefined', () => {
-    for (const t of ['geoPoint', '__proto__', 'constructor', 'toString', '']) expect(fieldKind(t)).toBeUndefined()
+    for (const t of ['geopoint', '__proto__', 'constructor', 'toString', '']) expect(fieldKind(t)).toBeUndefined()
   })
   it.each(FIELD_TYPES)('%s: withDefaults is complete, stable and never-throwing normalize', (type) => {
     const f = make(type)

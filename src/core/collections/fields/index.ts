@@ -7,6 +7,7 @@ import { dateKind } from './date.ts'
 import { editorKind } from './editor.ts'
 import { emailKind } from './email.ts'
 import { fileKind } from './file.ts'
+import { geoPointKind } from './geo-point.ts'
 import { jsonKind } from './json.ts'
 import type { FieldKind } from './kind.ts'
 import { numberKind } from './number.ts'
@@ -36,7 +37,7 @@ export { MAX_PATTERN_LENGTH, matchesPattern, patternProblem } from './regex.ts'
 const KINDS: Record<string, FieldKind> = Object.create(null)
 for (const kind of [
   textKind, numberKind, boolKind, emailKind, urlKind, editorKind, dateKind, autodateKind,
-  selectKind, relationKind, jsonKind, fileKind, passwordKind,
+  selectKind, relationKind, jsonKind, fileKind, passwordKind, geoPointKind,
 ] as FieldKind[]) KINDS[kind.type] = kind
 
 export const FIELD_TYPES: readonly string[] = Object.freeze(Object.keys(KINDS))
