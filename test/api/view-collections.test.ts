@@ -143,6 +143,15 @@ describe('view collections', () => {
     expect(again.email).toBe(alice.email)
     expect(again).not.toHaveProperty('tokenKey')
     await su.collections.delete('people')
+
+    // An expression over a secret has no source field: it starts hidden when the query names one.
+    const derived = await su.collections.create({
+      name: 'derived', type: 'view', listRule: '',
+      viewQuery: 'SELECT id, lower(password) AS pw, upper("tokenKey") AS tk, name FROM users',
+    })
+    expect(Object.fromEntries(derived.fields.map((f: any) => [f.name, f.hidden]))).toMatchObject({ pw: true, tk: true, name: false })
+    for (const r of await s.client().collection('derived').getFullList()) expect(Object.keys(r).sort()).toEqual(['collectionId', 'collectionName', 'id', 'name'])
+    await su.collections.delete('derived')
   })
 
   it('a collection a view depends on cannot be deleted; the view can', async () => {

@@ -188,7 +188,7 @@ export class CollectionService implements SchemaLookup {
       throw badRequest(failure, { viewQuery: fieldError('validation_invalid_view_query', `Invalid view query: ${engineMessage(err)}`) })
     }
     const submitted = Array.isArray(input.fields) ? input.fields.filter((f) => f && typeof f === 'object') as Record<string, unknown>[] : []
-    const inferred = inferViewFields(sample.columns, sample.rows[0], this, submitted, before)
+    const inferred = inferViewFields(sample.columns, sample.rows[0], this, submitted, before, checked.query)
     if ('errors' in inferred) throw badRequest(failure, inferred.errors)
     c.fields = inferred.fields
   }

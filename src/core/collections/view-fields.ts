@@ -7,6 +7,7 @@ import type { Collection, Field, SchemaLookup } from './types.ts'
 
 /** Auth-collection columns a view never shows to non-superusers (and never lets them filter on). */
 const ALWAYS_HIDDEN = new Set(['password', 'tokenKey'])
+const SECRET_WORD = /\b(password|tokenKey)\b/i
 
 /**
  * One field per result column:
@@ -15,17 +16,22 @@ const ALWAYS_HIDDEN = new Set(['password', 'tokenKey'])
  *   column's alias; another collection's `id` → a single relation to that collection;
  * - an expression → by the engine's type, else by the first row's value (number, bool, text), else json.
  * A column from an auth collection's password/tokenKey is always hidden; its email is hidden unless the
- * superuser un-hides it (`hidden: false` in the submitted fields). Submitted `hidden`/`presentable`
+ * superuser un-hides it (`hidden: false` in the submitted fields), and so is every expression column of
+ * a query that names a password or tokenKey column. Submitted `hidden`/`presentable`
  * flags are kept per field name, and so are the ids of fields the view had before (same name and type).
  */
 export function inferViewFields(columns: ResultColumn[], sample: unknown[] | undefined, schema: SchemaLookup,
-  submitted: Record<string, unknown>[], before?: Collection): { fields: Field[] } | { errors: ErrorData } {
+  submitted: Record<string, unknown>[], before?: Collection, query = ''): { fields: Field[] } | { errors: ErrorData } {
+  // An expression over a secret column (e.g. lower(password)) has no source field to inherit `hidden`
+  // from: when the query names one, expression columns start hidden too (the superuser may un-hide them).
+  const secretsNamed = SECRET_WORD.test(query)
   const names = columns.map((c) => c.name)
   if (!names.includes('id')) return { errors: { viewQuery: fieldError('validation_missing_view_id', 'The view query must return an "id" column.') } }
   const dup = names.find((n, i) => names.indexOf(n) !== i)
   if (dup) return { errors: { viewQuery: fieldError('validation_duplicated_view_column', `The view query returns the column "${dup}" more than once; give it an alias.`) } }
   const fields = columns.map((col, i) => {
     const f = col.name === 'id' ? idField() : fieldOf(col, sample?.[i], schema)
+    if (secretsNamed && f.name !== 'id' && !(col.table && col.column)) f.hidden = true
     const flags = submitted.find((s) => s.name === f.name)
     if (flags && f.name !== 'id') {
       if (typeof flags.presentable === 'boolean') f.presentable = flags.presentable
