@@ -18,6 +18,8 @@ export function compileSort(sort: string, opts: CompileOptions): Sql {
     const name = term[0] === '-' || term[0] === '+' ? term.slice(1) : term
     if (name === '@random') return opts.dialect.random()
     if (name === '@rowid') {
+      // A view collection is an SQL view: it has no insertion order to sort by.
+      if (opts.collection.type === 'view') throw new RuleError('cannot sort a view collection by @rowid')
       return sql`${ident(ctx, opts.alias)}.${sql.raw('_rowid_')}${sql.raw(desc ? ' DESC' : ' ASC')}`
     }
     // The lexer is the allowlist: a sort term must be exactly one identifier token.

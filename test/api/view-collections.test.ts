@@ -61,6 +61,7 @@ describe('view collections', () => {
     const own = await alice.pb.collection('published_posts').getList(1, 10, { filter: 'views > 15', expand: 'author' })
     expect(own.items.map((r) => r.title)).toEqual(['second'])
     expect(own.items[0].expand?.author).toMatchObject({ id: alice.record.id, name: 'Alice' })
+    expect((await failure(guest.collection('published_posts').getList(1, 10, { sort: '@rowid' }))).status).toBe(400)
     const one = await guest.collection('published_posts').getOne(list.items[1].id)
     expect(one.title).toBe('first')
 
