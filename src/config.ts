@@ -22,6 +22,8 @@ export interface Config {
   logRequests: boolean
   /** How long shutdown waits for in-flight requests before closing connections. */
   shutdownGraceMs: number
+  /** HTTP timeouts and per-IP caps (src/http/limits.ts, docs/operations.md); a cap of 0 turns it off. */
+  http: HttpLimits
   /** PostgreSQL connection string; unset = embedded SQLite in dataDir. */
   databaseUrl: string | null
   /** Max PostgreSQL connections per node. */
@@ -56,6 +58,30 @@ export interface Config {
   pgStartTimeoutMs: number
 }
 
+export interface HttpLimits {
+  /** The request line and headers must arrive within this (slowloris; silent connections). */
+  headersTimeoutMs: number
+  /** The body must arrive within this once the headers did (slow 1 byte/s bodies are cut with a 408). */
+  bodyTimeoutMs: number
+  /** A response must start within this once the request arrived, else 503 (SSE and downloads start at once). */
+  requestTimeoutMs: number
+  /** An idle keep-alive connection is closed after this. */
+  idleTimeoutMs: number
+  /** Open TCP connections per peer address (trusted proxies are not capped). */
+  maxConnectionsPerIp: number
+  /** Open realtime streams per client IP. */
+  maxRealtimePerIp: number
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 15_000,
+  bodyTimeoutMs: 60_000,
+  requestTimeoutMs: 120_000,
+  idleTimeoutMs: 30_000,
+  maxConnectionsPerIp: 256,
+  maxRealtimePerIp: 100,
+}
+
 export const DEFAULTS: Config = {
   host: '127.0.0.1',
   port: 8090,
@@ -66,6 +92,7 @@ export const DEFAULTS: Config = {
   logLevel: 'info',
   logRequests: false,
   shutdownGraceMs: 10_000,
+  http: DEFAULT_HTTP_LIMITS,
   databaseUrl: null,
   pgPoolSize: 10,
   redisUrl: null,
@@ -88,6 +115,31 @@ function positiveInt(name: string, raw: string): number {
   return Number(raw)
 }
 
+function nonNegativeInt(name: string, raw: string): number {
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`)
+  return Number(raw)
+}
+
+const HTTP_LIMIT_ENV: [keyof HttpLimits, string, 'positive' | 'cap'][] = [
+  ['headersTimeoutMs', 'BASALT_HEADERS_TIMEOUT_MS', 'positive'],
+  ['bodyTimeoutMs', 'BASALT_BODY_TIMEOUT_MS', 'positive'],
+  ['requestTimeoutMs', 'BASALT_REQUEST_TIMEOUT_MS', 'positive'],
+  ['idleTimeoutMs', 'BASALT_IDLE_TIMEOUT_MS', 'positive'],
+  ['maxConnectionsPerIp', 'BASALT_MAX_CONNECTIONS_PER_IP', 'cap'],
+  ['maxRealtimePerIp', 'BASALT_MAX_REALTIME_PER_IP', 'cap'],
+]
+
+function httpLimitsFromEnv(env: NodeJS.ProcessEnv): HttpLimits | null {
+  let out: HttpLimits | null = null
+  for (const [key, name, kind] of HTTP_LIMIT_ENV) {
+    const raw = env[name]
+    if (!raw) continue
+    out ??= { ...DEFAULT_HTTP_LIMITS }
+    out[key] = kind === 'cap' ? nonNegativeInt(name, raw) : positiveInt(name, raw)
+  }
+  return out
+}
+
 export function parseHttpAddress(value: string): { host: string; port: number } {
   const m = /^(.*):(\d{1,5})$/.exec(value)
   if (!m || Number(m[2]) > 65535) throw new ConfigError(`--http must be HOST:PORT, got ${JSON.stringify(value)}`)
@@ -106,6 +158,8 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
     if (v !== 'NORMAL' && v !== 'FULL') throw new ConfigError('BASALT_SQLITE_SYNCHRONOUS must be NORMAL or FULL')
     out.sqliteSynchronous = v
   }
+  const http = httpLimitsFromEnv(env)
+  if (http) out.http = http
   if (env.BASALT_LOG_LEVEL) out.logLevel = env.BASALT_LOG_LEVEL
   if (env.BASALT_LOG_REQUESTS) out.logRequests = env.BASALT_LOG_REQUESTS === 'true' || env.BASALT_LOG_REQUESTS === '1'
   if (env.DATABASE_URL) {

@@ -9,13 +9,14 @@ export interface FieldError {
 /** Per-field errors, possibly nested (e.g. collection `fields.0.name`). */
 export type ErrorData = { [key: string]: FieldError | ErrorData }
 
-export type ApiStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 501 | 503
+export type ApiStatus = 400 | 401 | 403 | 404 | 408 | 409 | 413 | 415 | 429 | 500 | 501 | 503 | 507
 
 const DEFAULT_MESSAGES: Record<number, string> = {
   400: 'Something went wrong while processing your request.',
   401: 'Missing or invalid authentication.',
   403: 'You are not allowed to perform this request.',
   404: "The requested resource wasn't found.",
+  408: 'The request body took too long to arrive.',
   409: 'The request conflicts with the current state.',
   413: 'Request entity too large.',
   415: 'Unsupported media type.',
@@ -23,6 +24,7 @@ const DEFAULT_MESSAGES: Record<number, string> = {
   500: 'Something went wrong while processing your request.',
   501: 'Not implemented in Basalt yet.',
   503: 'Service temporarily unavailable.',
+  507: 'The server cannot store data right now (insufficient storage).',
 }
 
 /** Brands ApiErrors across module copies (hook files importing the compiled package, the server running src). */

@@ -6,6 +6,7 @@ import { HookResponse } from '../core/hooks/hook-response.ts'
 import { registerBodyParsers } from './body.ts'
 import { registerFormBodies } from './form-body.ts'
 import { registerNulGuard } from './nul-guard.ts'
+import { capConnectionsPerIp, registerCloseOnUnreadBody, registerRequestDeadlines, serverTimeoutOptions } from './limits.ts'
 import { registerRequestLog } from './stdout-request-log.ts'
 import { authContext } from './context.ts'
 import { rateLimiting } from './rate-limit.ts'
@@ -58,11 +59,15 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     return503OnClosing: true,
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: 'idle',
+    ...serverTimeoutOptions(cfg.http),
     frameworkErrors: frameworkErrorHandler,
     // The SDK sends raw tokens; nothing here needs Fastify's own body-schema coercion.
     ajv: { customOptions: { coerceTypes: false } },
   })
   registerErrorHandler(f)
+  capConnectionsPerIp(f.server, cfg.http.maxConnectionsPerIp, cfg.trustedProxies)
+  registerRequestDeadlines(f, cfg.http)
+  registerCloseOnUnreadBody(f)
   if (cfg.logRequests) registerRequestLog(f)
   registerBodyParsers(f, cfg.jsonBodyLimit)
   await f.register(multipart, {

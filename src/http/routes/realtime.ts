@@ -4,10 +4,17 @@ import type { App } from '../../app.ts'
 import { openSseStream } from '../../realtime/index.ts'
 import { withResponder } from '../../core/hooks/registry.ts'
 import { requestInfo } from '../context.ts'
+import { PerKeyCounter } from '../limits.ts'
+import { ApiError } from '../../core/errors.ts'
 
 export const realtimeRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
+  // Streams are long-lived: one address must not take every slot (BASALT_MAX_REALTIME_PER_IP).
+  const streamsPerIp = new PerKeyCounter(app.config.http.maxRealtimePerIp)
   f.get('/api/realtime', async (req, reply) => {
     const open = async () => {
+      const ip = req.clientIp
+      if (!streamsPerIp.tryAcquire(ip)) throw new ApiError(429, 'Too many realtime connections from your address.')
+      reply.raw.once('close', () => streamsPerIp.release(ip))
       reply.hijack()
       // CORS and security headers are not added by hooks to a hijacked reply.
       reply.raw.setHeader('Access-Control-Allow-Origin', '*')
