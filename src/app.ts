@@ -120,7 +120,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   const clock = opts.clock ?? systemClock
   const logger = opts.logger ?? createLogger({ level: config.logLevel })
   fs.mkdirSync(config.dataDir, { recursive: true })
-  const backupsReady = await openBackups.prepare(config)
+  const backupsReady = await openBackups.prepare(config, logger)
   const store = openStore(config)
   const collections = new CollectionService(store, clock)
   await migrate(store, collections)
@@ -201,7 +201,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   }) : null
   // Bounded: a node whose Redis/PG listener is down still starts (local-only until it connects).
   await schemaSync?.start(opts.cluster?.readyTimeoutMs)
-  const background = await createBackground({ store, clock, nodeId, databaseUrl: config.databaseUrl, config: config.jobs, collections, outbox, logSilent: config.logLevel === 'silent' })
+  const background = await createBackground({ store, clock, nodeId, databaseUrl: config.databaseUrl, config: config.jobs, collections, outbox, logger })
 
   const router = new RouteTable()
   const core: AppCore = {

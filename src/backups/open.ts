@@ -2,6 +2,7 @@
 import path from 'node:path'
 import type { Clock } from '../core/clock.ts'
 import type { Config } from '../config.ts'
+import type { Logger } from '../observability/logger.ts'
 import type { SettingsService } from '../settings/settings-service.ts'
 import type { Store } from '../store/types.ts'
 import { BackupService } from './backup-service.ts'
@@ -14,9 +15,9 @@ export const POSTGRES_UNSUPPORTED = 'Backups through the API are available on SQ
 
 export const openBackups = {
   /** Step 1, before `openStore`: a restore staged by the previous run is swapped in now, while no file is open. */
-  async prepare(config: Config) {
-    if (!config.databaseUrl && await applyStagedRestore(config.dataDir) && config.logLevel !== 'silent') {
-      console.log(`[backups] restored a backup into ${config.dataDir}`)
+  async prepare(config: Config, logger: Logger) {
+    if (!config.databaseUrl && await applyStagedRestore(config.dataDir)) {
+      logger.info(`backups: restored a backup into ${config.dataDir}`)
     }
     // Step 2, once settings exist: the service and the cron schedule.
     return (deps: { store: Store; settings: SettingsService; clock: Clock }) => {
@@ -26,7 +27,7 @@ export const openBackups = {
         dataDir: config.dataDir, clock: deps.clock, storage: () => storage,
         unsupported: deps.store.dialect.name === 'postgres' ? POSTGRES_UNSUPPORTED : null,
       })
-      const onError = config.logLevel === 'silent' ? () => {} : (err: unknown) => console.error('[backups] scheduled backup failed', err)
+      const onError = (err: unknown) => logger.error({ err }, 'backups: scheduled backup failed')
       const stopSchedule = deps.store.dialect.name === 'postgres' ? () => {} : scheduleBackups(backups, deps.settings, deps.clock, onError)
       return { backups, close: () => { stopSchedule(); storage.close() } }
     }

@@ -2,6 +2,7 @@
 import type { Clock } from '../core/clock.ts'
 import type { CollectionService } from '../core/collections/collection-service.ts'
 import type { Outbox } from '../events/outbox.ts'
+import type { Logger } from '../observability/logger.ts'
 import type { Store } from '../store/types.ts'
 import { registerBuiltinCrons } from './builtin-crons.ts'
 import type { JobsConfig } from './config.ts'
@@ -33,12 +34,12 @@ export interface BackgroundDeps {
   config: JobsConfig
   collections: CollectionService
   outbox: Outbox
-  logSilent?: boolean
+  logger: Logger
 }
 
 export async function createBackground(d: BackgroundDeps): Promise<Background> {
   // Tables: created by migrateSystemTables (src/jobs/schema.ts), before this runs.
-  const onError = d.logSilent ? () => {} : (err: unknown, context: string) => console.error(`[jobs] ${context}:`, (err as Error)?.message ?? err)
+  const onError = (err: unknown, context: string) => d.logger.error({ err }, `jobs: ${context}`)
   const jobs = new JobQueue({ store: d.store, clock: d.clock, nodeId: d.nodeId, databaseUrl: d.databaseUrl, leaseMs: d.config.leaseMs, pollMs: d.config.pollMs, onError })
   const cron = new CronScheduler({ store: d.store, clock: d.clock, nodeId: d.nodeId, onError })
   const workflows = new WorkflowEngine(d.store, jobs, d.clock)
