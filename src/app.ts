@@ -27,6 +27,7 @@ import type { FileStorage } from './files/storage.ts'
 import { SettingsService } from './settings/settings-service.ts'
 import { LogMailer, SettingsMailer } from './mail/mailer.ts'
 import { createLogger, type Logger } from './observability/logger.ts'
+import { AppMetrics, type DbUse } from './observability/metrics.ts'
 import { RealtimeHub, type Broker } from './realtime/index.ts'
 import { openBroker, openSchemaChannel, SchemaSync, type ClusterOptions } from './cluster/index.ts'
 import { authLoader, RealtimeForwarder } from './cluster/realtime-forward.ts'
@@ -77,6 +78,8 @@ export interface AppCore {
   realtimeForward: RealtimeForwarder | null
   /** Rate limits and the auth brute-force guard (src/ratelimit; Redis-backed when REDIS_URL is set). */
   limiter: RateLimiter
+  /** Prometheus metrics of this app (GET /api/metrics, docs/operations.md "Metrics"). */
+  metrics: AppMetrics
   /** Request logs (docs/logs.md): auxiliary.db on SQLite, a `_logs` table on PostgreSQL. */
   logs: LogService
   /** Backups and restores (docs/backups.md); SQLite only. */
@@ -105,6 +108,13 @@ export type App = AppCore & AppApi & HookMethods
 export function openStore(config: Config): Store {
   if (config.databaseUrl) return new PostgresStore({ connectionString: config.databaseUrl, poolSize: config.pgPoolSize })
   return new SqliteStore({ file: path.join(config.dataDir, 'data.db'), synchronous: config.sqliteSynchronous })
+}
+
+/** Connection use of the store, for metrics: the PostgreSQL pool, or SQLite's writer queue. */
+function dbUse(store: Store): DbUse {
+  if (store instanceof PostgresStore) return { store: 'postgres', total: store.pool.totalCount, idle: store.pool.idleCount, waiting: store.pool.waitingCount }
+  if (store instanceof SqliteStore) return { store: 'sqlite', writerQueue: store.writerQueue }
+  return { store: 'other' }
 }
 
 /** Creates or upgrades the bookkeeping schema and system collections, once, under the migration lock. */
@@ -203,9 +213,16 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   await schemaSync?.start(opts.cluster?.readyTimeoutMs)
   const background = await createBackground({ store, clock, nodeId, databaseUrl: config.databaseUrl, config: config.jobs, collections, outbox, logger })
 
+  const metrics = new AppMetrics({
+    realtimeClients: () => hub.size,
+    realtimeDelivered: () => hub.stats.delivered,
+    realtimeDropped: () => hub.stats.dropped,
+    db: () => dbUse(store),
+  })
+
   const router = new RouteTable()
   const core: AppCore = {
-    router, config, logger, clock, store, collections, records, writes, hooks, outbox, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId, logs, backups,
+    router, config, logger, clock, store, collections, records, writes, hooks, outbox, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId, logs, backups, metrics,
     jobs: background.jobs, cron: background.cron, workflows: background.workflows,
     cronAdd: (id, expression, handler, o) => background.cron.add(id, expression, handler, o),
     cronRemove: (id) => background.cron.remove(id),

@@ -54,6 +54,8 @@ export interface Config {
   dev: boolean
   /** Jobs, cron and retention (src/jobs/config.ts, docs/jobs.md). */
   jobs: JobsConfig
+  /** Bearer token that may read GET /api/metrics besides superusers (`BASALT_METRICS_TOKEN`); null = superusers only. */
+  metricsToken: string | null
   /** How long `serve` keeps retrying an unreachable PostgreSQL at start (`BASALT_PG_START_TIMEOUT`, seconds). */
   pgStartTimeoutMs: number
 }
@@ -106,6 +108,7 @@ export const DEFAULTS: Config = {
   dev: false,
   jobs: DEFAULT_JOBS_CONFIG,
   pgStartTimeoutMs: 30_000,
+  metricsToken: null,
 }
 
 export class ConfigError extends Error {}
@@ -182,8 +185,15 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
   if (env.BASALT_HOOK_TIMEOUT_MS) out.hookTimeoutMs = positiveInt('BASALT_HOOK_TIMEOUT_MS', env.BASALT_HOOK_TIMEOUT_MS)
   try { const jobs = jobsConfigFromEnv(env); if (jobs) out.jobs = jobs } catch (err) { throw new ConfigError((err as Error).message) }
   if (env.BASALT_AUTH_FAILURE_LIMITS) out.authFailureLimits = authFailureLimits(env.BASALT_AUTH_FAILURE_LIMITS)
+  if (env.BASALT_METRICS_TOKEN) out.metricsToken = metricsToken(env.BASALT_METRICS_TOKEN)
   if (env.BASALT_PG_START_TIMEOUT) out.pgStartTimeoutMs = positiveInt('BASALT_PG_START_TIMEOUT', env.BASALT_PG_START_TIMEOUT) * 1000
   return out
+}
+
+/** A scrape credential that is guessable would expose the server's internals: 16+ visible characters. */
+function metricsToken(raw: string): string {
+  if (!/^[\x21-\x7e]{16,512}$/.test(raw)) throw new ConfigError('BASALT_METRICS_TOKEN must be 16-512 printable characters without spaces')
+  return raw
 }
 
 function trustedProxies(raw: string): string[] {

@@ -86,7 +86,10 @@ export const rateLimiting = fp(async (f: FastifyInstance, { app }: { app: App })
     if (!rule) return
     const scope = collection ? { collectionId: collection.id, route: `${req.method} ${pattern}` } : undefined
     const r = await app.limiter.consume(ruleKey(rule, limiterIpKey(req.clientIp), scope), rule)
-    if (!r.allowed) return tooManyRequests(reply, r.retryAfter)
+    if (!r.allowed) {
+      app.metrics.rateLimited.inc({ kind: 'rules' })
+      return tooManyRequests(reply, r.retryAfter)
+    }
   })
 
   if (!guard.enabled) return
@@ -102,7 +105,10 @@ export const rateLimiting = fp(async (f: FastifyInstance, { app }: { app: App })
     const s = await settings()
     const ipKey = excluded(s.rateLimits.excludedIPs, req.clientIp) ? null : limiterIpKey(req.clientIp)
     const res = await guard.begin(ipKey, identity)
-    if (!res.ok) return tooManyRequests(reply, res.retryAfter)
+    if (!res.ok) {
+      app.metrics.rateLimited.inc({ kind: 'auth' })
+      return tooManyRequests(reply, res.retryAfter)
+    }
     req.bruteForce = { attempt: res.attempt, firstFactorPassed: false }
   })
 

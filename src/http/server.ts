@@ -8,6 +8,8 @@ import { registerFormBodies } from './form-body.ts'
 import { registerNulGuard } from './nul-guard.ts'
 import { capConnectionsPerIp, registerCloseOnUnreadBody, registerRequestDeadlines, serverTimeoutOptions } from './limits.ts'
 import { registerRequestLog } from './stdout-request-log.ts'
+import { requestMetrics } from './request-metrics.ts'
+import { metricsRoutes } from './routes/metrics.ts'
 import { authContext } from './context.ts'
 import { rateLimiting } from './rate-limit.ts'
 import { impersonateRoutes } from './routes/impersonate.ts'
@@ -65,6 +67,8 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false } },
   })
   registerErrorHandler(f)
+  // First hook: in-flight counts every request, including those refused by later hooks.
+  await f.register(requestMetrics, { metrics: app.metrics })
   capConnectionsPerIp(f.server, cfg.http.maxConnectionsPerIp, cfg.trustedProxies)
   registerRequestDeadlines(f, cfg.http)
   registerCloseOnUnreadBody(f)
@@ -102,7 +106,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   await f.register(requestLogging, { app })
   // Custom routes and ./basalt_public answer whatever no built-in route matched.
   registerFallback(f, app)
-  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes, impersonateRoutes, oauth2Routes, batchRoutes, logRoutes, fileTokenRoutes, backupRoutes, jobRoutes, cronRoutes, workflowRoutes, sqlRoutes]) {
+  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes, impersonateRoutes, oauth2Routes, batchRoutes, logRoutes, metricsRoutes, fileTokenRoutes, backupRoutes, jobRoutes, cronRoutes, workflowRoutes, sqlRoutes]) {
     await f.register(routes, { app })
   }
   return f

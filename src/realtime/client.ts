@@ -25,6 +25,14 @@ export interface ClientDeps {
   maxPending: number
   /** Called once when the client closes for any reason; the hub unregisters it there. */
   onClose: (client: Client, reason: CloseReason) => void
+  /** Shared delivery counters of the hub (read by /api/metrics). */
+  stats: DeliveryStats
+}
+
+/** Messages written to client streams, and messages lost (slow client dropped, stream already closed). */
+export interface DeliveryStats {
+  delivered: number
+  dropped: number
 }
 
 export type CloseReason = 'disconnect' | 'idle' | 'lifetime' | 'slow' | 'shutdown'
@@ -88,7 +96,10 @@ export class Client implements RealtimeClient {
 
   /** Writes now; a full buffer or a throwing transport drops the client instead of buffering more. */
   send(name: string, data: string): boolean {
-    if (this.closed) return false
+    if (this.closed) {
+      this.deps.stats.dropped++
+      return false
+    }
     let ok: boolean
     try {
       ok = this.transport.send(name, data)
@@ -96,9 +107,11 @@ export class Client implements RealtimeClient {
       ok = false
     }
     if (!ok) {
+      this.deps.stats.dropped++
       this.close('slow')
       return false
     }
+    this.deps.stats.delivered++
     this.lastSentAt = this.deps.now()
     return true
   }
@@ -112,6 +125,7 @@ export class Client implements RealtimeClient {
   enqueue(name: string, data: Promise<string | null>): Promise<void> {
     if (this.closed) return Promise.resolve()
     if (this.pending >= this.deps.maxPending) {
+      this.deps.stats.dropped++
       this.close('slow')
       return Promise.resolve()
     }

@@ -201,6 +201,8 @@ describe('RealtimeHub slow consumers', () => {
     expect(onClose).toHaveBeenCalledWith(cs, 'slow')
     expect(fast.events()).toHaveLength(1)
     expect(hub.size).toBe(1)
+    // Two PB_CONNECTs and the fast client's event delivered; the slow client's event dropped (metrics).
+    expect(hub.stats).toEqual({ delivered: 3, dropped: 1 })
     hub.closeAll()
   })
 
@@ -216,5 +218,7 @@ describe('RealtimeHub slow consumers', () => {
     release()
     await Promise.all(runs)
     expect(t.events()).toEqual([])
+    // The overflowing event and the three queued behind the closed stream were all lost.
+    expect(hub.stats.dropped).toBe(4)
   })
 })

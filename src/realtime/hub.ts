@@ -3,7 +3,7 @@ import { processLogger } from '../observability/logger.ts'
 import { ApiError, forbidden, notFound } from '../core/errors.ts'
 import { randomString } from '../core/ids.ts'
 import type { AuthInfo } from '../rules/request-info.ts'
-import { authKeyOf, Client, systemTimers, type ClientDeps, type CloseReason, type Timers } from './client.ts'
+import { authKeyOf, Client, systemTimers, type ClientDeps, type CloseReason, type DeliveryStats, type Timers } from './client.ts'
 import { parseSubscribeRequest, parseTopic } from './topics.ts'
 import type { Authorizer, ChangeEvent, RealtimeClient, Topic, Transport } from './types.ts'
 
@@ -49,6 +49,8 @@ export class RealtimeHub {
   private readonly authorize: Authorizer
   private readonly onError: NonNullable<RealtimeHubOptions['onError']>
   private readonly deps: ClientDeps
+  /** Messages delivered to / dropped for clients since start (observability; see src/observability/metrics.ts). */
+  readonly stats: DeliveryStats = { delivered: 0, dropped: 0 }
 
   constructor(private opts: RealtimeHubOptions) {
     this.authorize = opts.authorize
@@ -60,6 +62,7 @@ export class RealtimeHub {
       maxLifetimeMs: opts.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS,
       maxPending: opts.maxPendingPerClient ?? DEFAULT_MAX_PENDING,
       onClose: (client, reason) => this.unregister(client, reason),
+      stats: this.stats,
     }
   }
 

@@ -86,6 +86,8 @@ export class SqliteStore implements Store {
   private readonly readExec: Executor
   private readerCache: StatementCache
   private lock: Promise<unknown> = Promise.resolve()
+  /** Transactions waiting for the writer connection (observability: GET /api/metrics). */
+  writerQueue = 0
   private readonly onError: (err: unknown) => void
   private readonly file: string
 
@@ -132,7 +134,8 @@ export class SqliteStore implements Store {
     const previous = this.lock
     let release!: () => void
     this.lock = new Promise<void>((r) => (release = r))
-    await previous
+    this.writerQueue++
+    try { await previous } finally { this.writerQueue-- }
     const scope: TxScope = { tx: this.writeExec, owner: this, afterCommit: [], ended: false }
     try {
       this.writer.exec('BEGIN IMMEDIATE')
