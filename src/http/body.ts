@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ApiError, badRequest, tooLarge } from '../core/errors.ts'
 import type { RecordInput, UploadedFile } from '../core/records/input.ts'
 import { assertNoNul } from './nul-guard.ts'
+import { removeSpooled, spoolPart } from './upload-spool.ts'
 
 export const MAX_JSON_DEPTH = 64
 
@@ -61,9 +62,20 @@ export function addFormValue(target: Record<string, unknown>, key: string, value
   else target[key] = [target[key], value]
 }
 
-/** Reads a record-write body: JSON or multipart (files kept in memory, bounded by the body limit). */
-/** Reads a record-write body. `maxBytes` bounds the whole multipart body (all parts together). */
-export async function readRecordInput(req: FastifyRequest, maxBytes = Infinity): Promise<RecordInput> {
+export interface MultipartOptions {
+  /** Whole multipart body limit (all parts together). */
+  maxBytes: number
+  /** Temp directory the file parts are streamed to (src/http/upload-spool.ts). */
+  spoolDir: string
+  /** Max bytes kept of a file part by its part name (a field's maxSize; 0 = keep nothing); default: no limit. */
+  maxFileSize?: (partName: string) => number
+}
+
+/**
+ * Reads a record-write body: JSON, or multipart with each file spooled to a temp file. The caller must
+ * `removeSpooled(input.files.values())` once done, whatever happens; on a failure here nothing is left behind.
+ */
+export async function readRecordInput(req: FastifyRequest, opts: MultipartOptions): Promise<RecordInput> {
   if (!req.isMultipart()) {
     const body = req.body
     if (body === undefined || body === null) return { body: {}, files: new Map() }
@@ -77,15 +89,15 @@ export async function readRecordInput(req: FastifyRequest, maxBytes = Infinity):
   // @fastify/multipart limits each file, not the request: count every part against the body limit.
   const account = (bytes: number) => {
     total += bytes
-    if (total > maxBytes) throw tooLarge()
+    if (total > opts.maxBytes) throw tooLarge()
   }
   try {
     for await (const part of req.parts()) {
       if (part.type === 'file') {
-        const data = await part.toBuffer()
-        account(data.length)
+        const spooled = await spoolPart(part.file, opts.spoolDir, opts.maxFileSize?.(part.fieldname) ?? Infinity)
         if (!files.has(part.fieldname)) files.set(part.fieldname, [])
-        files.get(part.fieldname)!.push({ filename: part.filename || 'file', mimetype: part.mimetype, data })
+        files.get(part.fieldname)!.push({ filename: part.filename || 'file', mimetype: part.mimetype, spooled })
+        account(spooled.size)
       } else {
         const text = String(part.value)
         account(text.length)
@@ -95,16 +107,22 @@ export async function readRecordInput(req: FastifyRequest, maxBytes = Infinity):
       }
     }
   } catch (err) {
+    await removeSpooled(files.values())
     const code = (err as { code?: string }).code
     if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_PARTS_LIMIT' || code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT') throw tooLarge()
     if (err instanceof ApiError || typeof (err as { statusCode?: unknown }).statusCode === 'number') throw err
     // busboy's own parse errors ("Boundary not found", "Unexpected end of form") are client errors, not 500s.
     throw badRequest('Invalid multipart body.', {}, err)
   }
-  for (const p of payloads) {
-    assertJsonDepth(p)
-    if (p && typeof p === 'object' && !Array.isArray(p)) Object.assign(body, p)
+  try {
+    for (const p of payloads) {
+      assertJsonDepth(p)
+      if (p && typeof p === 'object' && !Array.isArray(p)) Object.assign(body, p)
+    }
+    assertNoNul(body)
+  } catch (err) {
+    await removeSpooled(files.values())
+    throw err
   }
-  assertNoNul(body)
   return { body, files }
 }

@@ -82,15 +82,46 @@ function answerAndClose(reply: FastifyReply, err: ApiError): void {
   void reply.status(err.status).header('connection', 'close').send(err.toJSON())
 }
 
+/** How long a connection answered before its body arrived keeps reading (and discarding) before it is closed. */
+export const LINGER_MS = 5000
+
 /**
  * A 413, or any response sent while the request body is still unread (a refusal decided before the
  * body), closes the connection: the unread bytes would otherwise be read as the next request.
+ * The close lingers (see lingerBeforeClose) so the client gets the answer instead of a reset.
  */
 export function registerCloseOnUnreadBody(f: FastifyInstance): void {
   f.addHook('onSend', (req, reply, payload, done) => {
-    if (reply.statusCode === 413 || (!req.raw.complete && hasBody(req))) reply.header('connection', 'close')
+    const unread = !req.raw.complete && hasBody(req)
+    if (reply.statusCode === 413 || unread) reply.header('connection', 'close')
+    if (unread) lingerBeforeClose(req.raw.socket, LINGER_MS)
     done(null, payload)
   })
+}
+
+const LINGERING = Symbol('basalt.lingering')
+
+/**
+ * Closing a socket whose receive buffer still holds bytes makes the kernel send a reset, and a reset can
+ * discard the answer before the client has read it (a client still uploading 30 MB never sees its 403).
+ * So once the answer is written: send FIN, keep reading — Node's parser discards the rest of the request
+ * body — and close when the client closes its side or after `ms`, whichever comes first. Nothing read
+ * here is buffered.
+ */
+export function lingerBeforeClose(socket: Socket | null | undefined, ms: number): void {
+  const s = socket as (Socket & { [LINGERING]?: boolean }) | null | undefined
+  if (!s || s[LINGERING] || s.destroyed) return
+  s[LINGERING] = true
+  // Node ends a `Connection: close` response with destroySoon() (end, then destroy once flushed).
+  s.destroySoon = function (this: Socket) {
+    if (this.destroyed) return
+    const timer = setTimeout(() => this.destroy(), ms)
+    timer.unref()
+    this.once('close', () => clearTimeout(timer))
+    this.once('end', () => this.destroy())
+    this.end()
+    this.resume()
+  }
 }
 
 /**

@@ -7,8 +7,9 @@ import { storedFileName } from '../../files/names.ts'
 import { extensionForMime, sniffMime } from '../../files/serve.ts'
 import { effectiveMime } from '../../files/sniff.ts'
 import type { RecordData } from '../../rules/request-info.ts'
+import { uploadHead, uploadSize, type UploadedFile } from './uploaded-file.ts'
 
-export interface UploadedFile { filename: string; mimetype: string; data: Buffer }
+export type { UploadedFile } from './uploaded-file.ts'
 
 export interface RecordInput {
   body: Record<string, unknown>
@@ -104,11 +105,11 @@ function resolveFileField(field: FileField, current: RecordData | null, input: R
     kept = kept.filter((n) => !drop.has(n))
   }
   const stage = (files: UploadedFile[]) => files.map((file) => {
-    if (file.data.length > maxFileSize(field)) {
+    if (uploadSize(file) > maxFileSize(field)) {
       out.errors[name] = fieldError('validation_file_size_limit', `Failed to upload "${file.filename}" - the maximum allowed file size is ${maxFileSize(field)} bytes.`, { maxSize: maxFileSize(field) })
     } else if (field.mimeTypes?.length) {
       // Judged by the bytes, not the client's claim (src/files/sniff.ts).
-      const type = effectiveMime(file.mimetype, file.data)
+      const type = effectiveMime(file.mimetype, uploadHead(file))
       if (!mimeAllowed(field, type)) {
         out.errors[name] = fieldError('validation_invalid_mime_type', `"${file.filename}" content is ${type}; the mime type must be one of: ${field.mimeTypes.join(', ')}.`)
       }
@@ -116,7 +117,7 @@ function resolveFileField(field: FileField, current: RecordData | null, input: R
     let stored = storedFileName(file.filename)
     // A name without extension gets one from the content (or the declared type), as PocketBase does.
     if (!stored.includes('.')) {
-      const ext = extensionForMime(sniffMime(file.data) ?? file.mimetype)
+      const ext = extensionForMime(sniffMime(uploadHead(file)) ?? file.mimetype)
       if (ext) stored += '.' + ext
     }
     out.uploads.push({ field: name, name: stored, file })

@@ -8,6 +8,7 @@ import { newRecordId } from '../ids.ts'
 import { sql, type Sql } from '../../store/sql.ts'
 import type { Executor, Store } from '../../store/types.ts'
 import { compileSort, RuleError } from '../../rules/index.ts'
+import { ruleDependencies } from '../../rules/dependencies.ts'
 import type { RecordData, RequestInfo } from '../../rules/request-info.ts'
 import type { RoleService } from '../../auth/roles.ts'
 import type { HookRegistry } from '../hooks/registry.ts'
@@ -145,6 +146,35 @@ export class RecordService {
     const hook = this.deps.hooks.onRecordEnrich
     if (!hook.has([c.id, c.name])) return exported
     return enrichExported(hook, c, stored, exported, ctx)
+  }
+
+  /**
+   * Refuses a create/update that its rule refuses whatever the body says, before the body is read (a
+   * guest's 30 MB upload to a locked collection is never buffered): the same answers `create`/`update`
+   * give — 403 for a locked rule, 400 "Failed to create record." / 404 for a rule that fails. Rules that
+   * read `@request.body` (or, for a create, the would-be record) are left to the normal path, and so are
+   * collections with request hooks (they run before the rule and may answer themselves).
+   * `checkRule: false` does only the free checks (locked rule, view collection), no query.
+   */
+  async refuseBeforeBody(c: Collection, action: 'create' | 'update', id: string | null, info: RequestInfo, checkRule = true): Promise<void> {
+    assertWritable(c)
+    const ruleName = action === 'create' ? 'createRule' : 'updateRule'
+    const ctx = this.readContext(info)
+    const rule = ruleCondition(ctx, c, ruleName)
+    if (rule === null) throw superusersOnly()
+    if (!rule || !checkRule) return
+    if (this.deps.hooks[action === 'create' ? 'onRecordCreateRequest' : 'onRecordUpdateRequest'].has([c.id, c.name])) return
+    const reads = ruleDependencies(c[ruleName]!, (name) => c.fields.some((f) => f.name === name))
+    if (reads.body) return
+    if (action === 'update') {
+      if (!(await loadRecord(ctx.db, c, id!, ctx.dialect, rule))) throw notFound()
+      return
+    }
+    if (reads.record) return
+    const blank: RecordData = {}
+    for (const f of c.fields) blank[f.name] = fieldKind(f.type)!.zeroValue(f as never)
+    const ok = await ctx.db.get(sql`SELECT 1 AS "ok" FROM ${fromValues(c, blank, ctx.dialect)} WHERE ${rule}`)
+    if (!ok) throw badRequest('Failed to create record.')
   }
 
   async create(c: Collection, input: RecordInput, q: ReadQuery, info: RequestInfo): Promise<unknown> {

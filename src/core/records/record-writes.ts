@@ -16,8 +16,9 @@ import { deleteRecordRow, insertRecord, loadRecord, updateRecord } from './recor
 import { uniqueViolationFields } from './unique-violation.ts'
 import { RecordModel } from './record-model.ts'
 import { referencesTo, type Reference } from './cascade.ts'
+import { uploadContent, type UploadedFile } from './uploaded-file.ts'
 
-export interface Upload { name: string; file: { data: Buffer } }
+export interface Upload { name: string; file: UploadedFile }
 
 export interface WriteOptions {
   /** Field errors found before the write (input coercion, auth fields), reported with validation's. */
@@ -222,7 +223,7 @@ export class RecordWrites {
   }
 
   private async writeUploads(c: Collection, recordId: string, uploads: Upload[] = []) {
-    for (const u of uploads) await this.deps.files.put(`${c.id}/${recordId}/${u.name}`, u.file.data)
+    for (const u of uploads) await this.deps.files.put(`${c.id}/${recordId}/${u.name}`, uploadContent(u.file))
   }
 
   async removeFiles(c: Collection, recordId: string, names: string[]) {
