@@ -5,6 +5,7 @@ import type { Collection } from '../../core/collections/types.ts'
 import { notFound } from '../../core/errors.ts'
 import { parseListQuery } from '../../core/records/list-query.ts'
 import { maxFileSize } from '../../core/collections/fields/index.ts'
+import { findNul } from '../../core/nul.ts'
 import { readRecordInput, type MultipartOptions } from '../body.ts'
 import { requestInfo } from '../context.ts'
 import { removeSpooled, spoolDirOf, sweepStaleSpool } from '../upload-spool.ts'
@@ -57,6 +58,8 @@ export const recordRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app })
   // Before the body is read (preParsing): a write its rule refuses is answered without buffering the
   // body, and the connection is closed after the answer (src/http/limits.ts).
   const refuseBeforeBody = (action: 'create' | 'update') => async (req: FastifyRequest) => {
+    // A NUL in the path or query is the NUL guard's 400 (src/http/nul-guard.ts), decided after parsing.
+    if (findNul(req.params) !== null || findNul(req.query) !== null) return
     const id = action === 'update' ? recordId(req) : null
     await app.records.refuseBeforeBody(collectionOf(app, req), action, id, requestInfo(req), mayBeLarge(req))
   }
