@@ -90,6 +90,17 @@ describe('refused before the body is read', () => {
     expect((await pb.collection('members').create({ title: 'x' })).title).toBe('x')
   })
 
+  it('a collection with a request hook is decided after the body (the hook runs before the rule and may answer)', async () => {
+    const id = s.app.onRecordCreateRequest(async (e) => e.json(418, { answeredBy: 'hook' }), 'members')
+    try {
+      const res = await fetch(`${s.url}/api/collections/members/records`, { method: 'POST', body: (() => { const f = new FormData(); f.append('doc', new File([Buffer.alloc(100_000)], 'a.bin')); return f })() })
+      expect(res.status).toBe(418)
+      expect(await res.json()).toEqual({ answeredBy: 'hook' })
+    } finally {
+      s.app.hooks.onRecordCreateRequest.unbind(id)
+    }
+  })
+
   it('a rule that reads @request.body is decided on the body, as before', async () => {
     const pb = s.client()
     expect((await failure(pb.collection('bodyrule').create({ title: 'no', doc: new File([Buffer.alloc(100_000)], 'a.bin') }))).body.message).toBe('Failed to create record.')
