@@ -10,7 +10,8 @@ import { requireSuperuser } from '../context.ts'
 type KeyParams = { key: string }
 
 const superuserRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
-  f.addHook('preHandler', async (req) => requireSuperuser(req))
+  // preParsing: refused before the body is read (a guest cannot make the server buffer 2 MB first).
+  f.addHook('preParsing', async (req) => requireSuperuser(req))
 
   f.get('/api/backups', async () => app.backups.list())
 

@@ -18,7 +18,8 @@ function objectBody(raw: unknown): Record<string, unknown> {
 }
 
 export const collectionRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
-  f.addHook('preHandler', async (req) => requireSuperuser(req))
+  // preParsing: refused before the body is read (a guest cannot make the server buffer 2 MB first).
+  f.addHook('preParsing', async (req) => requireSuperuser(req))
   const pick = (q: Query, v: unknown) => pickFields(v, parseFields(q.fields))
 
   f.get('/api/collections', async (req) => {

@@ -5,7 +5,8 @@ import { notFound } from '../../core/errors.ts'
 import { requireSuperuser } from '../context.ts'
 
 export const cronRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
-  f.addHook('preHandler', async (req) => requireSuperuser(req))
+  // preParsing: refused before the body is read (a guest cannot make the server buffer 2 MB first).
+  f.addHook('preParsing', async (req) => requireSuperuser(req))
 
   f.get('/api/crons', async () => app.cron.list())
 

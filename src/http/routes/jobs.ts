@@ -16,7 +16,8 @@ function stateParam(raw: string | undefined): JobState | undefined {
 }
 
 export const jobRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
-  f.addHook('preHandler', async (req) => requireSuperuser(req))
+  // preParsing: refused before the body is read (a guest cannot make the server buffer 2 MB first).
+  f.addHook('preParsing', async (req) => requireSuperuser(req))
   const missing = () => notFound('Missing or invalid job.')
 
   f.get('/api/jobs', async (req) => {

@@ -7,7 +7,8 @@ import { requestInfo, requireSuperuser } from '../context.ts'
 type Query = Record<string, string | undefined>
 
 export const logRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
-  f.addHook('preHandler', async (req) => requireSuperuser(req))
+  // preParsing: refused before the body is read (a guest cannot make the server buffer 2 MB first).
+  f.addHook('preParsing', async (req) => requireSuperuser(req))
   const pick = (q: Query, v: unknown) => pickFields(v, parseFields(q.fields))
 
   f.get('/api/logs', async (req) => {

@@ -15,7 +15,8 @@ function objectBody(raw: unknown): Record<string, unknown> {
 }
 
 export const settingsRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
-  f.addHook('preHandler', async (req) => requireSuperuser(req))
+  // preParsing: refused before the body is read (a guest cannot make the server buffer 2 MB first).
+  f.addHook('preParsing', async (req) => requireSuperuser(req))
   const pick = (q: Query, v: unknown) => pickFields(v, parseFields(q.fields))
 
   f.get('/api/settings', async (req) => pick(req.query as Query, publicSettings(await app.settings.get())))

@@ -10,7 +10,8 @@ type Query = Record<string, string | undefined>
 type Params = { id: string }
 
 export const workflowRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => {
-  f.addHook('preHandler', async (req) => requireSuperuser(req))
+  // preParsing: refused before the body is read (a guest cannot make the server buffer 2 MB first).
+  f.addHook('preParsing', async (req) => requireSuperuser(req))
   const missing = () => notFound('Missing or invalid workflow.')
 
   f.get('/api/workflows', async (req) => {
