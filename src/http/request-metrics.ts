@@ -7,17 +7,20 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Counted in `inFlight` and not yet released (a response or an abort releases it, once). */
     metricsInFlight: boolean
+    /** The pattern of the custom route (app.routerAdd) that answered, for the route label. */
+    metricsRoute: string | null
   }
 }
 
-/** The route label: the registered pattern (bounded), never the raw URL. Custom routes, static files and 404s share `other`. */
-const routeLabel = (req: FastifyRequest): string => req.routeOptions.url ?? 'other'
+/** The route label: the registered pattern (bounded), never the raw URL; static files, 501s and 404s share `other`. */
+const routeLabel = (req: FastifyRequest): string => req.routeOptions.url ?? req.metricsRoute ?? 'other'
 
 /** Realtime streams stay open for minutes: they are counted as realtime clients, not as requests in flight. */
 const isStream = (req: FastifyRequest) => req.method === 'GET' && req.routeOptions.url === '/api/realtime'
 
 export const requestMetrics = fp(async (f: FastifyInstance, { metrics }: { metrics: AppMetrics }) => {
   f.decorateRequest('metricsInFlight', false)
+  f.decorateRequest('metricsRoute', null)
   const release = (req: FastifyRequest) => {
     if (!req.metricsInFlight) return
     req.metricsInFlight = false

@@ -82,9 +82,15 @@ describe('metric values', () => {
     expect(requestCount(after, 'GET', route, 404)).toBe(seen + 2)
     expect(requestCount(after, 'GET', '/api/collections/:collection/records', 200)).toBeGreaterThanOrEqual(1)
     expect(after).not.toContain('nosuchid')
-    // Unknown paths share one label, whatever the URL.
+    // Unknown paths share one label, whatever the URL; custom routes are labelled with their pattern.
     await raw(s, '/no/such/path/abc')
     expect(requestCount(await scrape(), 'GET', 'other', 404)).toBeGreaterThanOrEqual(1)
+    s.app.routerAdd('GET', '/api/hello/{name}', (e) => e.json(200, { hi: e.request.pathValue('name') }))
+    await raw(s, '/api/hello/ann')
+    await raw(s, '/api/hello/bob')
+    const custom = await scrape()
+    expect(requestCount(custom, 'GET', '/api/hello/{name}', 200)).toBe(2)
+    expect(custom).not.toContain('/api/hello/ann')
     // The histogram has buckets and a sum.
     expect(after).toMatch(/basalt_http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/api\/collections\/:collection\/records\/:id",status="404"\} \d+/)
   })

@@ -35,7 +35,10 @@ export function registerFallback(f: FastifyInstance, app: App): void {
   })
   f.setNotFoundHandler(async (req, reply) => {
     const found = routeOf(req)
-    if (found) return runRoute(app, found.def, found.params, req, reply)
+    if (found) {
+      req.metricsRoute = found.def.path // the pattern, not the URL (src/http/request-metrics.ts)
+      return runRoute(app, found.def, found.params, req, reply)
+    }
     // PocketBase endpoints Basalt lacks: a 501 naming the feature (any real or custom route won above).
     const missing = notImplemented(req.method, req.url)
     if (missing) return reply.status(501).send(missing.toJSON())
