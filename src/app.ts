@@ -11,6 +11,7 @@ import { createHooks, hookMethods, type HookMethods, type HookRegistry } from '.
 import { appApi, type AppApi } from './framework/app-api.ts'
 import { RouteTable } from './framework/router.ts'
 import { Outbox } from './events/outbox.ts'
+import { EventDispatcher } from './events/dispatcher.ts'
 import { recordAuthorizer } from './core/records/realtime-authorizer.ts'
 import { rulesReadHeaders } from './realtime/reads-headers.ts'
 import { AuthService } from './auth/auth-service.ts'
@@ -59,6 +60,8 @@ export interface AppCore {
   hooks: HookRegistry
   /** Transactional outbox of record changes and custom events (docs/events.md). */
   outbox: Outbox
+  /** Delivers the outbox to sinks at least once, in order (`events.register`), and `events.emit` for custom events (docs/events.md). */
+  events: EventDispatcher
   auth: AuthService
   /** Cookie sessions (Basalt extension, docs/sessions.md). */
   sessions: SessionService
@@ -103,6 +106,11 @@ export interface AppCore {
 
 /** What hook files, custom routes and framework-mode programs receive (docs/hooks.md). */
 export type App = AppCore & AppApi & HookMethods
+
+/** The application name as a CloudEvents source authority: `My Shop` → `my-shop`. */
+function appSlug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'basalt'
+}
 
 /** The store named by the config: PostgreSQL when DATABASE_URL is set, else SQLite in the data dir. */
 export function openStore(config: Config): Store {
@@ -220,16 +228,22 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
     db: () => dbUse(store),
   })
 
+  const events = new EventDispatcher({
+    store, outbox, clock, nodeId, pollMs: config.jobs.pollMs,
+    source: async () => `basalt://${appSlug((await settings.get()).meta.appName)}`,
+    onError: (err, sink) => logger.error({ err, sink }, 'events: delivery failed; retrying'),
+  })
+
   const router = new RouteTable()
   const core: AppCore = {
-    router, config, logger, clock, store, collections, records, writes, hooks, outbox, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId, logs, backups, metrics,
+    router, config, logger, clock, store, collections, records, writes, hooks, outbox, events, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId, logs, backups, metrics,
     jobs: background.jobs, cron: background.cron, workflows: background.workflows,
     cronAdd: (id, expression, handler, o) => background.cron.add(id, expression, handler, o),
     cronRemove: (id) => background.cron.remove(id),
     truncate: (name) => records.truncate(collections.get(name)),
     async close() {
       // Half the grace period: `serve` force-closes after the full one, and unfinished jobs must be released before that.
-      await background.close(config.shutdownGraceMs / 2)
+      await Promise.all([background.close(config.shutdownGraceMs / 2), events.close()])
       await emailFlows.idle()
       offGap()
       realtimeForward?.close()

@@ -12,6 +12,11 @@ describe('toCloudEvent', () => {
     })
   })
 
+  it('drops an auth record\'s password hash and token key', () => {
+    const ce = toCloudEvent({ ...base, type: 'record.update', data: { id: 'r1', email: 'a@b.c', password: '$argon2id$x', tokenKey: 'k' } }, 'basalt://shop')
+    expect(ce.data).toEqual({ id: 'r1', email: 'a@b.c' })
+  })
+
   it('keeps a custom type as emitted and omits empty subject and collection', () => {
     const ce = toCloudEvent({ ...base, type: 'order.paid', collectionId: '', collectionName: '', subject: '' }, 'basalt://shop')
     expect(ce.type).toBe('order.paid')

@@ -36,12 +36,19 @@ export function toCloudEvent(e: OutboxEvent, appSource: string): CloudEvent {
     type: cloudEventType(e.type),
     time: toRfc3339(e.created),
     datacontenttype: 'application/json',
-    data: e.data,
+    data: isRecord ? withoutSecrets(e.data) : e.data,
     basaltseq: e.seq,
   }
   if (e.subject) ce.subject = e.subject
   if (e.collectionName) ce.basaltcollection = e.collectionName
   return ce
+}
+
+/** Auth records' password hash and token key never leave the server, whatever the sink. */
+function withoutSecrets(data: unknown): unknown {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return data
+  const { password: _password, tokenKey: _tokenKey, ...rest } = data as Record<string, unknown>
+  return rest
 }
 
 /** Outbox dates are PocketBase-style `2006-01-02 15:04:05.000Z`; CloudEvents wants RFC 3339. */

@@ -50,6 +50,12 @@ export async function migrateOutboxTables(tx: Executor, dialect: SqlDialect): Pr
     "seq" BIGINT DEFAULT 0 NOT NULL,
     "updated" TEXT DEFAULT '' NOT NULL
   )`)
+  // One holder per event sink across the cluster (src/events/dispatcher.ts); expiring, renewed while running.
+  await tx.exec(`CREATE TABLE IF NOT EXISTS "_eventLeases" (
+    "id" TEXT PRIMARY KEY NOT NULL,
+    "holder" TEXT DEFAULT '' NOT NULL,
+    "expires" TEXT DEFAULT '' NOT NULL
+  )`)
 }
 
 interface EventRow { seq: number | string; id: string; type: string; collectionRef: string; collectionName: string; subject: string; data: string; created: string }

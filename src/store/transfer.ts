@@ -48,7 +48,7 @@ const tableKey = (name: string) => `table:${name}`
  * Delivery state bound to one store (outbox positions, engine-specific sequence columns): a copy
  * starts with an empty outbox rather than re-delivering the source's events from the target.
  */
-const NOT_COPIED = new Set(['_events', '_eventCursors'])
+const NOT_COPIED = new Set(['_events', '_eventCursors', '_eventLeases'])
 
 /**
  * Runs `fn` on a frozen view of `store`. SQLite: a write transaction, so a server still writing to
