@@ -12,6 +12,7 @@ import { appApi, type AppApi } from './framework/app-api.ts'
 import { RouteTable } from './framework/router.ts'
 import { Outbox } from './events/outbox.ts'
 import { EventDispatcher } from './events/dispatcher.ts'
+import { NatsPublisher } from './events/brokers/nats.ts'
 import { recordAuthorizer } from './core/records/realtime-authorizer.ts'
 import { rulesReadHeaders } from './realtime/reads-headers.ts'
 import { AuthService } from './auth/auth-service.ts'
@@ -233,6 +234,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
     source: async () => `basalt://${appSlug((await settings.get()).meta.appName)}`,
     onError: (err, sink) => logger.error({ err, sink }, 'events: delivery failed; retrying'),
   })
+  if (config.events.natsUrl) await events.register(new NatsPublisher({ url: config.events.natsUrl, prefix: config.events.prefix, stream: config.events.natsStream }))
 
   const router = new RouteTable()
   const core: AppCore = {

@@ -4,6 +4,15 @@ import { DEFAULT_BRUTE_FORCE, type BruteForceLimits } from './ratelimit/brute-fo
 import { parseProxyList } from './http/client-ip.ts'
 import { DEFAULT_JOBS_CONFIG, jobsConfigFromEnv, type JobsConfig } from './jobs/config.ts'
 
+export interface EventsConfig {
+  /** Subject / routing prefix of published events. */
+  prefix: string
+  /** NATS server publishing the outbox to JetStream; null = off. */
+  natsUrl: string | null
+  /** JetStream stream capturing `<prefix>.>` (created when missing). */
+  natsStream: string
+}
+
 export interface Config {
   /** Host and port to listen on. */
   host: string
@@ -54,6 +63,8 @@ export interface Config {
   dev: boolean
   /** Jobs, cron and retention (src/jobs/config.ts, docs/jobs.md). */
   jobs: JobsConfig
+  /** Event publishing to brokers (docs/events.md "Brokers"). */
+  events: EventsConfig
   /** Bearer token that may read GET /api/metrics besides superusers (`BASALT_METRICS_TOKEN`); null = superusers only. */
   metricsToken: string | null
   /** How long `serve` keeps retrying an unreachable PostgreSQL at start (`BASALT_PG_START_TIMEOUT`, seconds). */
@@ -107,6 +118,7 @@ export const DEFAULTS: Config = {
   indexFallback: true,
   dev: false,
   jobs: DEFAULT_JOBS_CONFIG,
+  events: { prefix: 'basalt', natsUrl: null, natsStream: 'BASALT_EVENTS' },
   pgStartTimeoutMs: 30_000,
   metricsToken: null,
 }
@@ -150,6 +162,15 @@ export function parseHttpAddress(value: string): { host: string; port: number } 
 }
 
 /** Environment overrides (BASALT_*). */
+/** BASALT_EVENTS_PREFIX (dot-separated tokens), BASALT_EVENTS_NATS_URL, BASALT_EVENTS_NATS_STREAM. */
+function eventsConfig(env: NodeJS.ProcessEnv): EventsConfig {
+  const prefix = env.BASALT_EVENTS_PREFIX ?? 'basalt'
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(prefix)) throw new ConfigError(`BASALT_EVENTS_PREFIX must be dot-separated tokens of letters, digits, _ and -, got ${JSON.stringify(prefix)}`)
+  const natsStream = env.BASALT_EVENTS_NATS_STREAM ?? 'BASALT_EVENTS'
+  if (!/^[A-Za-z0-9_-]+$/.test(natsStream)) throw new ConfigError(`BASALT_EVENTS_NATS_STREAM must be letters, digits, _ and -, got ${JSON.stringify(natsStream)}`)
+  return { prefix, natsUrl: env.BASALT_EVENTS_NATS_URL || null, natsStream }
+}
+
 export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
   const out: Partial<Config> = {}
   if (env.BASALT_HTTP) Object.assign(out, parseHttpAddress(env.BASALT_HTTP))
@@ -184,6 +205,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
   if (env.BASALT_INDEX_FALLBACK) out.indexFallback = env.BASALT_INDEX_FALLBACK !== 'false' && env.BASALT_INDEX_FALLBACK !== '0'
   if (env.BASALT_HOOK_TIMEOUT_MS) out.hookTimeoutMs = positiveInt('BASALT_HOOK_TIMEOUT_MS', env.BASALT_HOOK_TIMEOUT_MS)
   try { const jobs = jobsConfigFromEnv(env); if (jobs) out.jobs = jobs } catch (err) { throw new ConfigError((err as Error).message) }
+  if (env.BASALT_EVENTS_NATS_URL || env.BASALT_EVENTS_PREFIX || env.BASALT_EVENTS_NATS_STREAM) out.events = eventsConfig(env)
   if (env.BASALT_AUTH_FAILURE_LIMITS) out.authFailureLimits = authFailureLimits(env.BASALT_AUTH_FAILURE_LIMITS)
   if (env.BASALT_METRICS_TOKEN) out.metricsToken = metricsToken(env.BASALT_METRICS_TOKEN)
   if (env.BASALT_PG_START_TIMEOUT) out.pgStartTimeoutMs = positiveInt('BASALT_PG_START_TIMEOUT', env.BASALT_PG_START_TIMEOUT) * 1000

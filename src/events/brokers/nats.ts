@@ -1,0 +1,69 @@
+// NATS JetStream publisher: an EventSink that resolves only after JetStream stored every event.
+import { connect, headers, type JetStreamClient, type NatsConnection } from 'nats'
+import type { CloudEvent, EventSink } from '../cloudevents.ts'
+
+export interface NatsPublisherOptions {
+  url: string
+  /** Subject prefix: record events go to `<prefix>.<collection>.<action>`, custom ones to `<prefix>.app.<type>`. */
+  prefix: string
+  /** JetStream stream capturing `<prefix>.>`; created when missing. */
+  stream: string
+}
+
+/** The subject of an event: NATS tokens are dot-separated, so only characters safe in a token are kept. */
+export function natsSubject(prefix: string, e: CloudEvent): string {
+  const token = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_') || '_'
+  if (e.type.startsWith('basalt.record.') && e.basaltcollection) return `${prefix}.${token(e.basaltcollection)}.${token(e.type.slice('basalt.record.'.length))}`
+  return `${prefix}.app.${e.type.split('.').map(token).join('.')}`
+}
+
+/** System collections (`_superusers`, `_otps`, `_mfas`, …) hold credentials and stay inside Basalt. */
+export function isSystemCollectionEvent(e: CloudEvent): boolean {
+  return !!e.basaltcollection?.startsWith('_')
+}
+
+export class NatsPublisher implements EventSink {
+  readonly name: string
+  private conn: Promise<{ nc: NatsConnection; js: JetStreamClient }> | null = null
+
+  constructor(private readonly o: NatsPublisherOptions) {
+    this.name = `nats:${o.stream}`
+  }
+
+  async deliver(events: CloudEvent[]): Promise<void> {
+    const { js } = await this.connection()
+    // Sequential awaits keep the stream's order equal to the outbox order. The message id lets
+    // JetStream drop a redelivery (after a crash between publish and cursor advance) within its
+    // duplicate window.
+    for (const e of events) {
+      if (isSystemCollectionEvent(e)) continue
+      const h = headers()
+      h.set('Content-Type', 'application/cloudevents+json')
+      h.set('ce-id', e.id)
+      h.set('ce-type', e.type)
+      await js.publish(natsSubject(this.o.prefix, e), JSON.stringify(e), { msgID: e.id, headers: h })
+    }
+  }
+
+  async close(): Promise<void> {
+    const c = this.conn
+    this.conn = null
+    if (c) await c.then(({ nc }) => nc.drain(), () => {})
+  }
+
+  /** Connects on first use (a broker that is down at start does not stop Basalt); reconnects after a failure. */
+  private connection() {
+    this.conn ??= (async () => {
+      const nc = await connect({ servers: this.o.url, name: 'basalt-events', maxReconnectAttempts: -1 })
+      const jsm = await nc.jetstreamManager()
+      const subjects = [`${this.o.prefix}.>`]
+      try {
+        await jsm.streams.info(this.o.stream)
+      } catch {
+        await jsm.streams.add({ name: this.o.stream, subjects })
+      }
+      return { nc, js: nc.jetstream({ timeout: 5000 }) }
+    })().catch((err) => { this.conn = null; throw err })
+    return this.conn
+  }
+}
