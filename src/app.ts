@@ -13,6 +13,8 @@ import { RouteTable } from './framework/router.ts'
 import { Outbox } from './events/outbox.ts'
 import { EventDispatcher } from './events/dispatcher.ts'
 import { NatsPublisher } from './events/brokers/nats.ts'
+import { AmqpPublisher } from './events/brokers/amqp.ts'
+import { MqttPublisher } from './events/brokers/mqtt.ts'
 import { recordAuthorizer } from './core/records/realtime-authorizer.ts'
 import { rulesReadHeaders } from './realtime/reads-headers.ts'
 import { AuthService } from './auth/auth-service.ts'
@@ -234,7 +236,10 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
     source: async () => `basalt://${appSlug((await settings.get()).meta.appName)}`,
     onError: (err, sink) => logger.error({ err, sink }, 'events: delivery failed; retrying'),
   })
-  if (config.events.natsUrl) await events.register(new NatsPublisher({ url: config.events.natsUrl, prefix: config.events.prefix, stream: config.events.natsStream }))
+  const ev = config.events
+  if (ev.natsUrl) await events.register(new NatsPublisher({ url: ev.natsUrl, prefix: ev.prefix, stream: ev.natsStream }))
+  if (ev.amqpUrl) await events.register(new AmqpPublisher({ url: ev.amqpUrl, prefix: ev.prefix, exchange: ev.amqpExchange }))
+  if (ev.mqttUrl) await events.register(new MqttPublisher({ url: ev.mqttUrl, prefix: ev.prefix, clientId: ev.mqttClientId }))
 
   const router = new RouteTable()
   const core: AppCore = {

@@ -11,6 +11,13 @@ export interface EventsConfig {
   natsUrl: string | null
   /** JetStream stream capturing `<prefix>.>` (created when missing). */
   natsStream: string
+  /** RabbitMQ (AMQP 0-9-1) server; null = off. */
+  amqpUrl: string | null
+  /** Durable topic exchange the events are published to (declared when missing). */
+  amqpExchange: string
+  /** MQTT server; null = off. */
+  mqttUrl: string | null
+  mqttClientId: string
 }
 
 export interface Config {
@@ -118,7 +125,7 @@ export const DEFAULTS: Config = {
   indexFallback: true,
   dev: false,
   jobs: DEFAULT_JOBS_CONFIG,
-  events: { prefix: 'basalt', natsUrl: null, natsStream: 'BASALT_EVENTS' },
+  events: { prefix: 'basalt', natsUrl: null, natsStream: 'BASALT_EVENTS', amqpUrl: null, amqpExchange: 'basalt.events', mqttUrl: null, mqttClientId: 'basalt-events' },
   pgStartTimeoutMs: 30_000,
   metricsToken: null,
 }
@@ -162,13 +169,17 @@ export function parseHttpAddress(value: string): { host: string; port: number } 
 }
 
 /** Environment overrides (BASALT_*). */
-/** BASALT_EVENTS_PREFIX (dot-separated tokens), BASALT_EVENTS_NATS_URL, BASALT_EVENTS_NATS_STREAM. */
+/** BASALT_EVENTS_PREFIX (dot-separated tokens), BASALT_EVENTS_{NATS_URL,NATS_STREAM,AMQP_URL,AMQP_EXCHANGE,MQTT_URL,MQTT_CLIENT_ID}. */
 function eventsConfig(env: NodeJS.ProcessEnv): EventsConfig {
   const prefix = env.BASALT_EVENTS_PREFIX ?? 'basalt'
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(prefix)) throw new ConfigError(`BASALT_EVENTS_PREFIX must be dot-separated tokens of letters, digits, _ and -, got ${JSON.stringify(prefix)}`)
   const natsStream = env.BASALT_EVENTS_NATS_STREAM ?? 'BASALT_EVENTS'
   if (!/^[A-Za-z0-9_-]+$/.test(natsStream)) throw new ConfigError(`BASALT_EVENTS_NATS_STREAM must be letters, digits, _ and -, got ${JSON.stringify(natsStream)}`)
-  return { prefix, natsUrl: env.BASALT_EVENTS_NATS_URL || null, natsStream }
+  return {
+    prefix, natsUrl: env.BASALT_EVENTS_NATS_URL || null, natsStream,
+    amqpUrl: env.BASALT_EVENTS_AMQP_URL || null, amqpExchange: env.BASALT_EVENTS_AMQP_EXCHANGE || 'basalt.events',
+    mqttUrl: env.BASALT_EVENTS_MQTT_URL || null, mqttClientId: env.BASALT_EVENTS_MQTT_CLIENT_ID || 'basalt-events',
+  }
 }
 
 export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
@@ -205,7 +216,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
   if (env.BASALT_INDEX_FALLBACK) out.indexFallback = env.BASALT_INDEX_FALLBACK !== 'false' && env.BASALT_INDEX_FALLBACK !== '0'
   if (env.BASALT_HOOK_TIMEOUT_MS) out.hookTimeoutMs = positiveInt('BASALT_HOOK_TIMEOUT_MS', env.BASALT_HOOK_TIMEOUT_MS)
   try { const jobs = jobsConfigFromEnv(env); if (jobs) out.jobs = jobs } catch (err) { throw new ConfigError((err as Error).message) }
-  if (env.BASALT_EVENTS_NATS_URL || env.BASALT_EVENTS_PREFIX || env.BASALT_EVENTS_NATS_STREAM) out.events = eventsConfig(env)
+  if (Object.keys(env).some((k) => k.startsWith('BASALT_EVENTS_') && k !== 'BASALT_EVENTS_RETENTION_DAYS')) out.events = eventsConfig(env)
   if (env.BASALT_AUTH_FAILURE_LIMITS) out.authFailureLimits = authFailureLimits(env.BASALT_AUTH_FAILURE_LIMITS)
   if (env.BASALT_METRICS_TOKEN) out.metricsToken = metricsToken(env.BASALT_METRICS_TOKEN)
   if (env.BASALT_PG_START_TIMEOUT) out.pgStartTimeoutMs = positiveInt('BASALT_PG_START_TIMEOUT', env.BASALT_PG_START_TIMEOUT) * 1000

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type NatsConnection } from 'nats'
 import { startServer, waitFor, type TestServer } from '../support/server.ts'
+import { DEFAULTS } from '../../src/config.ts'
 import { NatsPublisher, natsSubject } from '../../src/events/brokers/nats.ts'
 import type { CloudEvent } from '../../src/events/cloudevents.ts'
 
@@ -34,7 +35,7 @@ describe.skipIf(!natsUp)('publishing the outbox to JetStream', () => {
   let nc: NatsConnection
 
   beforeAll(async () => {
-    s = await startServer({ events: { prefix, natsUrl: NATS_URL, natsStream: stream } })
+    s = await startServer({ events: { ...DEFAULTS.events, prefix, natsUrl: NATS_URL, natsStream: stream } })
     nc = await connect({ servers: NATS_URL })
     const su = await s.superuser()
     await su.collections.create({ name: 'nats_orders', type: 'base', fields: [{ name: 'total', type: 'number' }], createRule: '', updateRule: '' })

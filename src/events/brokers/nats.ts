@@ -1,6 +1,10 @@
 // NATS JetStream publisher: an EventSink that resolves only after JetStream stored every event.
 import { connect, headers, type JetStreamClient, type NatsConnection } from 'nats'
 import type { CloudEvent, EventSink } from '../cloudevents.ts'
+import { isSystemCollectionEvent, routeOf } from './route.ts'
+
+/** The NATS subject of an event (dot-separated tokens). */
+export const natsSubject = (prefix: string, e: CloudEvent) => routeOf(prefix, e).join('.')
 
 export interface NatsPublisherOptions {
   url: string
@@ -8,18 +12,6 @@ export interface NatsPublisherOptions {
   prefix: string
   /** JetStream stream capturing `<prefix>.>`; created when missing. */
   stream: string
-}
-
-/** The subject of an event: NATS tokens are dot-separated, so only characters safe in a token are kept. */
-export function natsSubject(prefix: string, e: CloudEvent): string {
-  const token = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_') || '_'
-  if (e.type.startsWith('basalt.record.') && e.basaltcollection) return `${prefix}.${token(e.basaltcollection)}.${token(e.type.slice('basalt.record.'.length))}`
-  return `${prefix}.app.${e.type.split('.').map(token).join('.')}`
-}
-
-/** System collections (`_superusers`, `_otps`, `_mfas`, …) hold credentials and stay inside Basalt. */
-export function isSystemCollectionEvent(e: CloudEvent): boolean {
-  return !!e.basaltcollection?.startsWith('_')
 }
 
 export class NatsPublisher implements EventSink {
@@ -36,7 +28,7 @@ export class NatsPublisher implements EventSink {
     // JetStream drop a redelivery (after a crash between publish and cursor advance) within its
     // duplicate window.
     for (const e of events) {
-      if (isSystemCollectionEvent(e)) continue
+      if (isSystemCollectionEvent(e)) continue // credentials stay inside Basalt
       const h = headers()
       h.set('Content-Type', 'application/cloudevents+json')
       h.set('ce-id', e.id)
