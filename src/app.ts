@@ -15,6 +15,7 @@ import { EventDispatcher } from './events/dispatcher.ts'
 import { NatsPublisher } from './events/brokers/nats.ts'
 import { AmqpPublisher } from './events/brokers/amqp.ts'
 import { MqttPublisher } from './events/brokers/mqtt.ts'
+import { NatsConsumer } from './events/brokers/nats-consumer.ts'
 import { recordAuthorizer } from './core/records/realtime-authorizer.ts'
 import { rulesReadHeaders } from './realtime/reads-headers.ts'
 import { AuthService } from './auth/auth-service.ts'
@@ -240,6 +241,11 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   if (ev.natsUrl) await events.register(new NatsPublisher({ url: ev.natsUrl, prefix: ev.prefix, stream: ev.natsStream }))
   if (ev.amqpUrl) await events.register(new AmqpPublisher({ url: ev.amqpUrl, prefix: ev.prefix, exchange: ev.amqpExchange }))
   if (ev.mqttUrl) await events.register(new MqttPublisher({ url: ev.mqttUrl, prefix: ev.prefix, clientId: ev.mqttClientId }))
+  const natsConsumer = ev.natsUrl && ev.natsConsume.length ? new NatsConsumer({
+    url: ev.natsUrl, routes: ev.natsConsume, jobs: background.jobs,
+    onError: (err, route) => logger.error({ err, subject: route.subject, job: route.job }, 'events: consuming from NATS failed; retrying'),
+  }) : null
+  natsConsumer?.start()
 
   const router = new RouteTable()
   const core: AppCore = {
@@ -250,6 +256,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
     truncate: (name) => records.truncate(collections.get(name)),
     async close() {
       // Half the grace period: `serve` force-closes after the full one, and unfinished jobs must be released before that.
+      await natsConsumer?.close()
       await Promise.all([background.close(config.shutdownGraceMs / 2), events.close()])
       await emailFlows.idle()
       offGap()

@@ -2,6 +2,7 @@
 import path from 'node:path'
 import { DEFAULT_BRUTE_FORCE, type BruteForceLimits } from './ratelimit/brute-force.ts'
 import { parseProxyList } from './http/client-ip.ts'
+import { parseConsumeRoutes, type NatsConsumeRoute } from './events/brokers/nats-consumer.ts'
 import { DEFAULT_JOBS_CONFIG, jobsConfigFromEnv, type JobsConfig } from './jobs/config.ts'
 
 export interface EventsConfig {
@@ -11,6 +12,8 @@ export interface EventsConfig {
   natsUrl: string | null
   /** JetStream stream capturing `<prefix>.>` (created when missing). */
   natsStream: string
+  /** Subjects consumed into jobs (`BASALT_EVENTS_NATS_CONSUME=subject=>job,…`). */
+  natsConsume: NatsConsumeRoute[]
   /** RabbitMQ (AMQP 0-9-1) server; null = off. */
   amqpUrl: string | null
   /** Durable topic exchange the events are published to (declared when missing). */
@@ -125,7 +128,7 @@ export const DEFAULTS: Config = {
   indexFallback: true,
   dev: false,
   jobs: DEFAULT_JOBS_CONFIG,
-  events: { prefix: 'basalt', natsUrl: null, natsStream: 'BASALT_EVENTS', amqpUrl: null, amqpExchange: 'basalt.events', mqttUrl: null, mqttClientId: 'basalt-events' },
+  events: { prefix: 'basalt', natsUrl: null, natsStream: 'BASALT_EVENTS', natsConsume: [], amqpUrl: null, amqpExchange: 'basalt.events', mqttUrl: null, mqttClientId: 'basalt-events' },
   pgStartTimeoutMs: 30_000,
   metricsToken: null,
 }
@@ -170,13 +173,19 @@ export function parseHttpAddress(value: string): { host: string; port: number } 
 
 /** Environment overrides (BASALT_*). */
 /** BASALT_EVENTS_PREFIX (dot-separated tokens), BASALT_EVENTS_{NATS_URL,NATS_STREAM,AMQP_URL,AMQP_EXCHANGE,MQTT_URL,MQTT_CLIENT_ID}. */
+function consumeRoutes(env: NodeJS.ProcessEnv): NatsConsumeRoute[] {
+  if (!env.BASALT_EVENTS_NATS_CONSUME) return []
+  if (!env.BASALT_EVENTS_NATS_URL) throw new ConfigError('BASALT_EVENTS_NATS_CONSUME needs BASALT_EVENTS_NATS_URL')
+  try { return parseConsumeRoutes(env.BASALT_EVENTS_NATS_CONSUME) } catch (err) { throw new ConfigError((err as Error).message) }
+}
+
 function eventsConfig(env: NodeJS.ProcessEnv): EventsConfig {
   const prefix = env.BASALT_EVENTS_PREFIX ?? 'basalt'
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(prefix)) throw new ConfigError(`BASALT_EVENTS_PREFIX must be dot-separated tokens of letters, digits, _ and -, got ${JSON.stringify(prefix)}`)
   const natsStream = env.BASALT_EVENTS_NATS_STREAM ?? 'BASALT_EVENTS'
   if (!/^[A-Za-z0-9_-]+$/.test(natsStream)) throw new ConfigError(`BASALT_EVENTS_NATS_STREAM must be letters, digits, _ and -, got ${JSON.stringify(natsStream)}`)
   return {
-    prefix, natsUrl: env.BASALT_EVENTS_NATS_URL || null, natsStream,
+    prefix, natsUrl: env.BASALT_EVENTS_NATS_URL || null, natsStream, natsConsume: consumeRoutes(env),
     amqpUrl: env.BASALT_EVENTS_AMQP_URL || null, amqpExchange: env.BASALT_EVENTS_AMQP_EXCHANGE || 'basalt.events',
     mqttUrl: env.BASALT_EVENTS_MQTT_URL || null, mqttClientId: env.BASALT_EVENTS_MQTT_CLIENT_ID || 'basalt-events',
   }

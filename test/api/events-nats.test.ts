@@ -98,3 +98,51 @@ describe.skipIf(!natsUp)('publishing the outbox to JetStream', () => {
     await publisher.close()
   })
 })
+
+describe('parseConsumeRoutes', () => {
+  it('reads SUBJECT=>JOB pairs and names a malformed part', async () => {
+    const { parseConsumeRoutes } = await import('../../src/events/brokers/nats-consumer.ts')
+    expect(parseConsumeRoutes(' orders.* => handleOrder, pay.> =>pay ')).toEqual([{ subject: 'orders.*', job: 'handleOrder' }, { subject: 'pay.>', job: 'pay' }])
+    expect(() => parseConsumeRoutes('orders.* handleOrder')).toThrow(/"orders\.\* handleOrder" is not SUBJECT=>JOB/)
+  })
+})
+
+describe.skipIf(!natsUp)('consuming JetStream messages into jobs', () => {
+  const run = randomBytes(4).toString('hex')
+  const stream = `BTC_${run}`
+  const subjectRoot = `btc${run}`
+  let s: TestServer
+  let nc: NatsConnection
+
+  beforeAll(async () => {
+    nc = await connect({ servers: NATS_URL })
+    await (await nc.jetstreamManager()).streams.add({ name: stream, subjects: [`${subjectRoot}.>`] })
+    s = await startServer({ events: { ...DEFAULTS.events, natsUrl: NATS_URL, natsStream: `BT_${run}`, prefix: `bt${run}`, natsConsume: [{ subject: `${subjectRoot}.orders.*`, job: `handle_${run}` }] } })
+  })
+  afterAll(async () => {
+    await s?.close()
+    if (nc) {
+      const jsm = await nc.jetstreamManager()
+      await jsm.streams.delete(stream).catch(() => {})
+      await jsm.streams.delete(`BT_${run}`).catch(() => {})
+      await nc.close()
+    }
+  })
+
+  it('runs the mapped job once per message id, with the subject and parsed body, and acks after enqueueing', async () => {
+    const got: { subject: string; data: unknown; messageId: string }[] = []
+    s.app.jobs.define(`handle_${run}`, (job) => { got.push(job.payload as typeof got[number]) })
+    const js = nc.jetstream()
+    await js.publish(`${subjectRoot}.orders.new`, JSON.stringify({ total: 7 }), { msgID: `m1-${run}` })
+    await js.publish(`${subjectRoot}.orders.paid`, 'plain text', { msgID: `m2-${run}` })
+    await js.publish(`${subjectRoot}.other.x`, '{}')
+    await waitFor(() => got.length >= 2, 10_000, 'two jobs')
+    expect(got.map((p) => [p.subject, p.data, p.messageId])).toEqual([
+      [`${subjectRoot}.orders.new`, { total: 7 }, `m1-${run}`],
+      [`${subjectRoot}.orders.paid`, 'plain text', `m2-${run}`],
+    ])
+    const jsm = await nc.jetstreamManager()
+    await waitFor(async () => (await jsm.consumers.info(stream, `basalt_handle_${run}`)).num_ack_pending === 0, 5000, 'all acked')
+    expect((await jsm.consumers.info(stream, `basalt_handle_${run}`)).num_pending).toBe(0)
+  })
+})
