@@ -21,6 +21,8 @@ export interface EventsConfig {
   /** MQTT server; null = off. */
   mqttUrl: string | null
   mqttClientId: string
+  /** Webhook targets may be loopback/private addresses (BASALT_WEBHOOKS_ALLOW_PRIVATE). */
+  webhooksAllowPrivate: boolean
 }
 
 export interface Config {
@@ -128,7 +130,7 @@ export const DEFAULTS: Config = {
   indexFallback: true,
   dev: false,
   jobs: DEFAULT_JOBS_CONFIG,
-  events: { prefix: 'basalt', natsUrl: null, natsStream: 'BASALT_EVENTS', natsConsume: [], amqpUrl: null, amqpExchange: 'basalt.events', mqttUrl: null, mqttClientId: 'basalt-events' },
+  events: { prefix: 'basalt', natsUrl: null, natsStream: 'BASALT_EVENTS', natsConsume: [], amqpUrl: null, amqpExchange: 'basalt.events', mqttUrl: null, mqttClientId: 'basalt-events', webhooksAllowPrivate: false },
   pgStartTimeoutMs: 30_000,
   metricsToken: null,
 }
@@ -188,6 +190,7 @@ function eventsConfig(env: NodeJS.ProcessEnv): EventsConfig {
     prefix, natsUrl: env.BASALT_EVENTS_NATS_URL || null, natsStream, natsConsume: consumeRoutes(env),
     amqpUrl: env.BASALT_EVENTS_AMQP_URL || null, amqpExchange: env.BASALT_EVENTS_AMQP_EXCHANGE || 'basalt.events',
     mqttUrl: env.BASALT_EVENTS_MQTT_URL || null, mqttClientId: env.BASALT_EVENTS_MQTT_CLIENT_ID || 'basalt-events',
+    webhooksAllowPrivate: ['true', '1', 'on'].includes((env.BASALT_WEBHOOKS_ALLOW_PRIVATE ?? '').toLowerCase()),
   }
 }
 
@@ -225,7 +228,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
   if (env.BASALT_INDEX_FALLBACK) out.indexFallback = env.BASALT_INDEX_FALLBACK !== 'false' && env.BASALT_INDEX_FALLBACK !== '0'
   if (env.BASALT_HOOK_TIMEOUT_MS) out.hookTimeoutMs = positiveInt('BASALT_HOOK_TIMEOUT_MS', env.BASALT_HOOK_TIMEOUT_MS)
   try { const jobs = jobsConfigFromEnv(env); if (jobs) out.jobs = jobs } catch (err) { throw new ConfigError((err as Error).message) }
-  if (Object.keys(env).some((k) => k.startsWith('BASALT_EVENTS_') && k !== 'BASALT_EVENTS_RETENTION_DAYS')) out.events = eventsConfig(env)
+  if (Object.keys(env).some((k) => (k.startsWith('BASALT_EVENTS_') && k !== 'BASALT_EVENTS_RETENTION_DAYS') || k === 'BASALT_WEBHOOKS_ALLOW_PRIVATE')) out.events = eventsConfig(env)
   if (env.BASALT_AUTH_FAILURE_LIMITS) out.authFailureLimits = authFailureLimits(env.BASALT_AUTH_FAILURE_LIMITS)
   if (env.BASALT_METRICS_TOKEN) out.metricsToken = metricsToken(env.BASALT_METRICS_TOKEN)
   if (env.BASALT_PG_START_TIMEOUT) out.pgStartTimeoutMs = positiveInt('BASALT_PG_START_TIMEOUT', env.BASALT_PG_START_TIMEOUT) * 1000

@@ -1,4 +1,5 @@
 // CollectionService: the schema registry — load, create, update, delete collections and sync their tables.
+import { webhookDeliveriesCollection, webhooksCollection } from '../../events/webhooks/collections.ts'
 import { crc32 } from 'node:zlib'
 import { ApiError, badRequest, fieldError, hasErrors, notFound, type ErrorData } from '../errors.ts'
 import { formatDate, type Clock } from '../clock.ts'
@@ -36,7 +37,7 @@ export class CollectionService implements SchemaLookup {
     const existing = new Set((await tx.all<{ id: string }>(sql`SELECT "id" FROM "_collections"`)).map((r) => r.id))
     const now = this.clock.now()
     // Roles first: the users collection relates to it.
-    for (const c of [superusersCollection(now), rolesCollection(now), usersCollection(now), externalAuthsCollection(now)]) {
+    for (const c of [superusersCollection(now), rolesCollection(now), usersCollection(now), externalAuthsCollection(now), webhooksCollection(now), webhookDeliveriesCollection(now)]) {
       if (!existing.has(c.id)) await this.insert(tx, c)
     }
   }

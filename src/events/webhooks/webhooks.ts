@@ -1,0 +1,125 @@
+// Webhooks: an event sink that turns each matching outbox event into a durable delivery job per
+// endpoint, and the job that POSTs it signed per Standard Webhooks, logging every attempt.
+import http from 'node:http'
+import https from 'node:https'
+import net from 'node:net'
+import { Webhook } from 'standardwebhooks'
+import { formatDate, type Clock } from '../../core/clock.ts'
+import { newRecordId } from '../../core/ids.ts'
+import type { JobQueue } from '../../jobs/queue.ts'
+import { sql } from '../../store/sql.ts'
+import type { Store } from '../../store/types.ts'
+import type { CloudEvent, EventSink } from '../cloudevents.ts'
+import { isSystemCollectionEvent } from '../brokers/route.ts'
+import { BlockedAddressError, guardedLookup, isPrivateAddress } from './ssrf.ts'
+
+export const WEBHOOK_JOB = '__basaltWebhook__'
+const RESPONSE_EXCERPT = 1024
+
+export interface WebhooksOptions {
+  store: Store
+  jobs: JobQueue
+  clock: Clock
+  /** Allow loopback/private targets (tests, internal receivers): BASALT_WEBHOOKS_ALLOW_PRIVATE. */
+  allowPrivate: boolean
+  /** One attempt's time limit. */
+  timeoutMs?: number
+  /** Attempts per delivery before it is dead-lettered (retried with the job queue's backoff). */
+  maxAttempts?: number
+}
+
+interface WebhookRow { id: string; url: string; collections: unknown; events: unknown; secret: string; active: unknown }
+interface DeliveryJob { webhookId: string; event: CloudEvent }
+
+const asList = (v: unknown): string[] => {
+  const parsed = typeof v === 'string' ? safeJson(v) : v
+  return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : []
+}
+const safeJson = (s: string) => { try { return JSON.parse(s) } catch { return null } }
+const isOn = (v: unknown) => v === true || v === 1 || v === '1' || v === 'true'
+
+/** `events` lists actions (`create`, `update`, `delete`) and/or custom types; empty = every event. */
+export function matches(hook: Pick<WebhookRow, 'collections' | 'events'>, e: CloudEvent): boolean {
+  const collections = asList(hook.collections)
+  const events = asList(hook.events)
+  const action = e.type.startsWith('basalt.record.') ? e.type.slice('basalt.record.'.length) : e.type
+  if (collections.length && !(e.basaltcollection && collections.includes(e.basaltcollection))) return false
+  return !events.length || events.includes(action) || events.includes(e.type)
+}
+
+export class Webhooks implements EventSink {
+  readonly name = 'webhooks'
+
+  constructor(private readonly o: WebhooksOptions) {
+    o.jobs.define<DeliveryJob>(WEBHOOK_JOB, (job) => this.send(job.payload, job.attempt), { maxAttempts: o.maxAttempts ?? 8, timeoutMs: (o.timeoutMs ?? 10_000) + 5000, concurrency: 10 })
+  }
+
+  /** Enqueues one job per (endpoint, event) in one transaction: committed before the cursor moves. */
+  async deliver(events: CloudEvent[]): Promise<void> {
+    const wanted = events.filter((e) => !isSystemCollectionEvent(e))
+    if (!wanted.length) return
+    const hooks = (await this.o.store.all<WebhookRow>(sql`SELECT "id", "url", "collections", "events", "secret", "active" FROM "_webhooks"`)).filter((h) => isOn(h.active))
+    if (!hooks.length) return
+    await this.o.store.transaction(async () => {
+      for (const e of wanted) {
+        for (const h of hooks) {
+          if (matches(h, e)) await this.o.jobs.enqueue(WEBHOOK_JOB, { webhookId: h.id, event: e } satisfies DeliveryJob, { uniqueKey: `${h.id}:${e.id}` })
+        }
+      }
+    })
+  }
+
+  /** One attempt: POST, log the attempt, throw on failure so the job queue retries with backoff. */
+  private async send({ webhookId, event }: DeliveryJob, attempt: number): Promise<void> {
+    const hook = await this.o.store.get<WebhookRow>(sql`SELECT "id", "url", "collections", "events", "secret", "active" FROM "_webhooks" WHERE "id" = ${webhookId}`)
+    if (!hook || !isOn(hook.active)) return // deleted or paused since: nothing to send
+    const body = JSON.stringify(event)
+    const started = Date.now()
+    let responseStatus = 0
+    let response = ''
+    let error = ''
+    try {
+      ({ status: responseStatus, text: response } = await this.post(hook, event, body))
+      if (responseStatus < 200 || responseStatus > 299) error = `The endpoint answered ${responseStatus}.`
+    } catch (err) {
+      error = err instanceof BlockedAddressError ? err.message : `Request failed: ${(err as Error).message}`
+    }
+    const now = formatDate(this.o.clock.now())
+    await this.o.store.run(sql`INSERT INTO "_webhookDeliveries"
+      ("id", "webhook", "eventId", "eventType", "status", "attempt", "responseStatus", "latencyMs", "response", "error", "created", "updated")
+      VALUES (${newRecordId()}, ${hook.id}, ${event.id}, ${event.type}, ${error ? 'failed' : 'success'}, ${attempt}, ${responseStatus},
+        ${Date.now() - started}, ${response.slice(0, RESPONSE_EXCERPT)}, ${error}, ${now}, ${now})`)
+    if (error) throw new Error(error)
+  }
+
+  private post(hook: WebhookRow, event: CloudEvent, body: string): Promise<{ status: number; text: string }> {
+    const url = new URL(hook.url)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new Error('Only http and https webhook URLs are supported.'))
+    const host = url.hostname.replace(/^\[|\]$/g, '')
+    // Literal IPs skip DNS (and so the guarded lookup): check them here.
+    if (net.isIP(host) && isPrivateAddress(host) && !this.o.allowPrivate) {
+      return Promise.reject(new BlockedAddressError(`Webhook target ${host} is a private or loopback address; set BASALT_WEBHOOKS_ALLOW_PRIVATE=true to allow it.`))
+    }
+    const timestamp = this.o.clock.now()
+    const signature = hook.secret.split(/\s+/).filter(Boolean).map((secret) => new Webhook(secret).sign(event.id, timestamp, body)).join(' ')
+    const request = url.protocol === 'https:' ? https.request : http.request
+    return new Promise((resolve, reject) => {
+      const req = request(url, {
+        method: 'POST', lookup: guardedLookup(this.o.allowPrivate), timeout: this.o.timeoutMs ?? 10_000,
+        headers: {
+          'content-type': 'application/json', 'user-agent': 'Basalt-Webhooks',
+          'webhook-id': event.id, 'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)), 'webhook-signature': signature,
+        },
+      }, (res) => {
+        const chunks: Buffer[] = []
+        let size = 0
+        res.on('data', (c: Buffer) => { if (size < RESPONSE_EXCERPT) { chunks.push(c); size += c.length } })
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
+        res.on('error', reject)
+      })
+      req.on('timeout', () => req.destroy(new Error('timed out')))
+      req.on('error', reject)
+      req.end(body)
+    })
+  }
+}

@@ -1,0 +1,146 @@
+// Webhooks end to end: endpoints managed by superusers through the SDK as `_webhooks` records, events
+// POSTed to a real local HTTP receiver signed per Standard Webhooks, retried after failures, logged in
+// `_webhookDeliveries`, and private targets refused unless allowed.
+import http from 'node:http'
+import { randomBytes } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Webhook } from 'standardwebhooks'
+import { startServer, waitFor, type TestServer } from '../support/server.ts'
+import { DEFAULTS } from '../../src/config.ts'
+import { isPrivateAddress } from '../../src/events/webhooks/ssrf.ts'
+import { failure, signUp, type Client } from './helpers.ts'
+
+interface Received { headers: http.IncomingHttpHeaders; body: string }
+
+/** A receiver answering `statuses` in turn (then 200), recording every request. */
+async function receiver(statuses: number[] = []) {
+  const got: Received[] = []
+  const server = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', (c) => { body += c })
+    req.on('end', () => {
+      got.push({ headers: req.headers, body })
+      res.writeHead(statuses.shift() ?? 200, { 'content-type': 'text/plain' }).end(`ok ${got.length}`)
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const port = (server.address() as { port: number }).port
+  return { got, url: `http://127.0.0.1:${port}/hook`, close: () => new Promise((r) => server.close(r)) }
+}
+
+const secret = () => `whsec_${randomBytes(24).toString('base64')}`
+
+let s: TestServer
+let su: Client
+
+beforeAll(async () => {
+  s = await startServer({ events: { ...DEFAULTS.events, webhooksAllowPrivate: true }, jobs: { ...DEFAULTS.jobs, pollMs: 100 } })
+  su = await s.superuser()
+  await su.collections.create({ name: 'wh_orders', type: 'base', fields: [{ name: 'total', type: 'number' }], createRule: '', updateRule: '', deleteRule: '' })
+  await su.collections.create({ name: 'wh_other', type: 'base', fields: [{ name: 'x', type: 'text' }], createRule: '' })
+})
+afterAll(() => s?.close())
+
+describe('managing webhooks', () => {
+  it('is superuser-only: guests and users cannot list or create webhooks or read deliveries', async () => {
+    const user = await signUp(s)
+    for (const pb of [s.client(), user.pb]) {
+      expect((await failure(pb.collection('_webhooks').create({ url: 'http://example.com', secret: secret(), active: true }))).status).toBeGreaterThanOrEqual(400)
+      expect((await failure(pb.collection('_webhooks').getList())).status).toBe(403)
+      expect((await failure(pb.collection('_webhookDeliveries').getList())).status).toBe(403)
+    }
+  })
+
+  it('validates the secret format with a field error', async () => {
+    const f = await failure(su.collection('_webhooks').create({ url: 'http://example.com/x', secret: 'not-a-secret', active: true }))
+    expect(f.status).toBe(400)
+    expect(f.body.data?.secret?.code).toBe('validation_invalid_format')
+  })
+})
+
+describe('delivering', () => {
+  it('POSTs matching record events as signed CloudEvents; every secret of a rotation signs; deliveries are logged', async () => {
+    const r = await receiver()
+    const [oldSecret, newSecret] = [secret(), secret()]
+    const hook = await su.collection('_webhooks').create({ url: r.url, collections: ['wh_orders'], events: ['create', 'delete'], secret: `${oldSecret} ${newSecret}`, active: true })
+    try {
+      const pb = s.client()
+      const order = await pb.collection('wh_orders').create({ total: 3 })
+      await pb.collection('wh_orders').update(order.id, { total: 4 }) // not subscribed
+      await pb.collection('wh_other').create({ x: 'y' }) // other collection
+      await pb.collection('wh_orders').delete(order.id)
+      await waitFor(() => r.got.length >= 2, 10_000, 'two deliveries')
+      await new Promise((res) => setTimeout(res, 300))
+      expect(r.got).toHaveLength(2)
+      const [created, deleted] = r.got.map((g) => JSON.parse(g.body))
+      expect(created).toMatchObject({ type: 'basalt.record.create', subject: order.id, data: { total: 3 } })
+      expect(deleted.type).toBe('basalt.record.delete')
+      for (const key of [oldSecret, newSecret]) {
+        const verified = new Webhook(key).verify(r.got[0].body, r.got[0].headers as Record<string, string>)
+        expect((verified as { id: string }).id).toBe(created.id)
+      }
+      expect(r.got[0].headers['webhook-id']).toBe(created.id)
+      const log = await waitFor(async () => { const l = await su.collection('_webhookDeliveries').getFullList({ filter: `webhook = "${hook.id}"`, sort: 'created' }); return l.length >= 2 ? l : undefined }, 5000, 'two delivery rows')
+      expect(log[0]).toMatchObject({ eventId: created.id, status: 'success', responseStatus: 200, attempt: 1, response: 'ok 1' })
+      expect(typeof log[0].latencyMs).toBe('number')
+    } finally {
+      await su.collection('_webhooks').delete(hook.id)
+      await r.close()
+    }
+  })
+
+  it('retries a failing endpoint with the same webhook-id until it answers 2xx, logging each attempt', async () => {
+    const r = await receiver([500, 503])
+    const hook = await su.collection('_webhooks').create({ url: r.url, collections: ['wh_orders'], secret: secret(), active: true })
+    try {
+      const order = await s.client().collection('wh_orders').create({ total: 9 })
+      await waitFor(() => r.got.length >= 3, 20_000, 'three attempts')
+      const ids = r.got.map((g) => g.headers['webhook-id'])
+      expect(new Set(ids).size).toBe(1)
+      expect(JSON.parse(r.got[2].body).subject).toBe(order.id)
+      const log = await waitFor(async () => { const l = await su.collection('_webhookDeliveries').getFullList({ filter: `webhook = "${hook.id}"`, sort: 'attempt' }); return l.length >= 3 ? l : undefined }, 5000, 'three delivery rows')
+      expect(log.map((d) => [d.attempt, d.status, d.responseStatus])).toEqual([[1, 'failed', 500], [2, 'failed', 503], [3, 'success', 200]])
+    } finally {
+      await su.collection('_webhooks').delete(hook.id)
+      await r.close()
+    }
+  }, 30_000)
+
+  it('sends nothing for an inactive webhook', async () => {
+    const r = await receiver()
+    const hook = await su.collection('_webhooks').create({ url: r.url, secret: secret(), active: false })
+    try {
+      await s.client().collection('wh_orders').create({ total: 1 })
+      await new Promise((res) => setTimeout(res, 800))
+      expect(r.got).toHaveLength(0)
+    } finally {
+      await su.collection('_webhooks').delete(hook.id)
+      await r.close()
+    }
+  })
+})
+
+describe('SSRF guard', () => {
+  it('classifies loopback, private, link-local (metadata) and mapped addresses as private, public ones not', () => {
+    for (const a of ['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '0.0.0.0', '::1', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '100.64.0.1']) expect(isPrivateAddress(a), a).toBe(true)
+    for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700::1111']) expect(isPrivateAddress(a), a).toBe(false)
+  })
+
+  it('refuses a loopback target when private targets are not allowed, and logs why', async () => {
+    const locked = await startServer({ jobs: { ...DEFAULTS.jobs, pollMs: 100 } })
+    const r = await receiver()
+    try {
+      const admin = await locked.superuser()
+      await admin.collections.create({ name: 'wh_orders', type: 'base', fields: [{ name: 'total', type: 'number' }], createRule: '' })
+      const hook = await admin.collection('_webhooks').create({ url: r.url, secret: secret(), active: true })
+      await locked.client().collection('wh_orders').create({ total: 1 })
+      const [row] = await waitFor(async () => { const l = await admin.collection('_webhookDeliveries').getFullList({ filter: `webhook = "${hook.id}"` }); return l.length ? l : undefined }, 10_000, 'a failed delivery row')
+      expect(row.status).toBe('failed')
+      expect(row.error).toMatch(/private or loopback/)
+      expect(r.got).toHaveLength(0)
+    } finally {
+      await r.close()
+      await locked.close()
+    }
+  })
+})
