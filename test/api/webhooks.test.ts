@@ -80,7 +80,7 @@ describe('delivering', () => {
         expect((verified as { id: string }).id).toBe(created.id)
       }
       expect(r.got[0].headers['webhook-id']).toBe(created.id)
-      const log = await waitFor(async () => { const l = await su.collection('_webhookDeliveries').getFullList({ filter: `webhook = "${hook.id}"`, sort: 'created' }); return l.length >= 2 ? l : undefined }, 5000, 'two delivery rows')
+      const log = (await waitFor(async () => { const l = await su.collection('_webhookDeliveries').getFullList({ filter: `webhook = "${hook.id}"`, sort: 'created' }); return l.length >= 2 ? l : undefined }, 5000, 'two delivery rows'))!
       expect(log[0]).toMatchObject({ eventId: created.id, status: 'success', responseStatus: 200, attempt: 1, response: 'ok 1' })
       expect(typeof log[0].latencyMs).toBe('number')
     } finally {
@@ -98,7 +98,7 @@ describe('delivering', () => {
       const ids = r.got.map((g) => g.headers['webhook-id'])
       expect(new Set(ids).size).toBe(1)
       expect(JSON.parse(r.got[2].body).subject).toBe(order.id)
-      const log = await waitFor(async () => { const l = await su.collection('_webhookDeliveries').getFullList({ filter: `webhook = "${hook.id}"`, sort: 'attempt' }); return l.length >= 3 ? l : undefined }, 5000, 'three delivery rows')
+      const log = (await waitFor(async () => { const l = await su.collection('_webhookDeliveries').getFullList({ filter: `webhook = "${hook.id}"`, sort: 'attempt' }); return l.length >= 3 ? l : undefined }, 5000, 'three delivery rows'))!
       expect(log.map((d) => [d.attempt, d.status, d.responseStatus])).toEqual([[1, 'failed', 500], [2, 'failed', 503], [3, 'success', 200]])
     } finally {
       await su.collection('_webhooks').delete(hook.id)
@@ -134,7 +134,7 @@ describe('SSRF guard', () => {
       await admin.collections.create({ name: 'wh_orders', type: 'base', fields: [{ name: 'total', type: 'number' }], createRule: '' })
       const hook = await admin.collection('_webhooks').create({ url: r.url, secret: secret(), active: true })
       await locked.client().collection('wh_orders').create({ total: 1 })
-      const [row] = await waitFor(async () => { const l = await admin.collection('_webhookDeliveries').getFullList({ filter: `webhook = "${hook.id}"` }); return l.length ? l : undefined }, 10_000, 'a failed delivery row')
+      const [row] = (await waitFor(async () => { const l = await admin.collection('_webhookDeliveries').getFullList({ filter: `webhook = "${hook.id}"` }); return l.length ? l : undefined }, 10_000, 'a failed delivery row'))!
       expect(row.status).toBe('failed')
       expect(row.error).toMatch(/private or loopback/)
       expect(r.got).toHaveLength(0)
