@@ -11,14 +11,16 @@ const SEG = '[^/]+'
 const row = (method: string, path: string, feature: string): Missing =>
   ({ method, pattern: path.replaceAll(':x', ':id'), path: new RegExp(`^${path.replaceAll(':x', SEG)}/?$`), feature })
 
-export const NOT_IMPLEMENTED: readonly Missing[] = [
-  row('POST', '/api/settings/apple/generate-client-secret', 'Apple OAuth2 client secret generation'),
-]
+/** Empty today: every PocketBase endpoint is implemented. Kept for endpoints PocketBase adds later. */
+export const NOT_IMPLEMENTED: readonly Missing[] = []
+
+/** A table row (exported for the unit test of the 501 shape). */
+export const notImplementedRow = row
 
 /** The 501 for a request no route matched, when PocketBase has that endpoint; null otherwise (a 404). */
-export function notImplemented(method: string, url: string): ApiError | null {
+export function notImplemented(method: string, url: string, table: readonly Missing[] = NOT_IMPLEMENTED): ApiError | null {
   const path = url.split('?')[0]
-  const hit = NOT_IMPLEMENTED.find((m) => m.method === method && m.path.test(path))
+  const hit = table.find((m) => m.method === method && m.path.test(path))
   if (!hit) return null
   return new ApiError(501, `Not implemented in Basalt yet: ${hit.feature} (${method} ${hit.pattern}). See docs/api.md.`)
 }

@@ -1,4 +1,4 @@
-// Settings routes (superusers only): GET/PATCH /api/settings, POST /api/settings/test/email, POST /api/settings/test/s3.
+// Settings routes (superusers only): GET/PATCH /api/settings, POST /api/settings/test/email, /test/s3, /apple/generate-client-secret.
 import type { FastifyPluginAsync } from 'fastify'
 import type { App } from '../../app.ts'
 import { badRequest } from '../../core/errors.ts'
@@ -6,6 +6,7 @@ import { parseFields, pickFields } from '../../core/records/fields-picker.ts'
 import { publicSettings } from '../../settings/settings.ts'
 import { checkS3, s3ConfigFor } from '../../files/s3-check.ts'
 import { requireSuperuser } from '../context.ts'
+import { generateAppleClientSecret } from '../../auth/oauth2/apple-secret.ts'
 
 type Query = Record<string, string | undefined>
 
@@ -31,6 +32,8 @@ export const settingsRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app 
     await app.mailer.send({ to, subject: `${s.meta.appName} test email`, html: `<p>This is a test email from ${s.meta.appName}.</p>` })
     return reply.status(204).send()
   })
+
+  f.post('/api/settings/apple/generate-client-secret', async (req) => ({ secret: await generateAppleClientSecret(objectBody(req.body ?? {}), app.clock.now()) }))
 
   f.post('/api/settings/test/s3', async (req, reply) => {
     const body = objectBody(req.body ?? {})
