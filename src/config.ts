@@ -43,6 +43,8 @@ export interface Config {
   logRequests: boolean
   /** How long shutdown waits for in-flight requests before closing connections. */
   shutdownGraceMs: number
+  /** After SIGTERM, new requests are answered 503 (Connection: close) this long before the listening socket closes. */
+  shutdownAcceptMs: number
   /** HTTP timeouts and per-IP caps (src/http/limits.ts, docs/operations.md); a cap of 0 turns it off. */
   http: HttpLimits
   /** PostgreSQL connection string; unset = embedded SQLite in dataDir. */
@@ -117,6 +119,7 @@ export const DEFAULTS: Config = {
   logLevel: 'info',
   logRequests: false,
   shutdownGraceMs: 10_000,
+  shutdownAcceptMs: 1000,
   http: DEFAULT_HTTP_LIMITS,
   databaseUrl: null,
   pgPoolSize: 10,
@@ -229,6 +232,8 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
   if (env.BASALT_HOOK_TIMEOUT_MS) out.hookTimeoutMs = positiveInt('BASALT_HOOK_TIMEOUT_MS', env.BASALT_HOOK_TIMEOUT_MS)
   try { const jobs = jobsConfigFromEnv(env); if (jobs) out.jobs = jobs } catch (err) { throw new ConfigError((err as Error).message) }
   if (Object.keys(env).some((k) => (k.startsWith('BASALT_EVENTS_') && k !== 'BASALT_EVENTS_RETENTION_DAYS') || k === 'BASALT_WEBHOOKS_ALLOW_PRIVATE')) out.events = eventsConfig(env)
+  if (env.BASALT_SHUTDOWN_ACCEPT_MS) out.shutdownAcceptMs = nonNegativeInt('BASALT_SHUTDOWN_ACCEPT_MS', env.BASALT_SHUTDOWN_ACCEPT_MS)
+  if (env.BASALT_SHUTDOWN_GRACE_MS) out.shutdownGraceMs = positiveInt('BASALT_SHUTDOWN_GRACE_MS', env.BASALT_SHUTDOWN_GRACE_MS)
   if (env.BASALT_AUTH_FAILURE_LIMITS) out.authFailureLimits = authFailureLimits(env.BASALT_AUTH_FAILURE_LIMITS)
   if (env.BASALT_METRICS_TOKEN) out.metricsToken = metricsToken(env.BASALT_METRICS_TOKEN)
   if (env.BASALT_PG_START_TIMEOUT) out.pgStartTimeoutMs = positiveInt('BASALT_PG_START_TIMEOUT', env.BASALT_PG_START_TIMEOUT) * 1000

@@ -1,4 +1,5 @@
 // Builds the Fastify server: parsers, auth context, headers, CORS, error handler and the route groups.
+import { registerDraining } from './draining.ts'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import multipart from '@fastify/multipart'
 import type { App } from '../app.ts'
@@ -72,6 +73,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   capConnectionsPerIp(f.server, cfg.http.maxConnectionsPerIp, cfg.trustedProxies)
   registerRequestDeadlines(f, cfg.http)
   registerCloseOnUnreadBody(f)
+  registerDraining(f)
   if (cfg.logRequests) registerRequestLog(f)
   registerBodyParsers(f, cfg.jsonBodyLimit)
   await f.register(multipart, {

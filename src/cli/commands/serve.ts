@@ -1,4 +1,5 @@
 // `basalt serve`: start the server; on SIGTERM/SIGINT stop accepting, drain, close streams and the database.
+import { startDraining } from '../../http/draining.ts'
 import { createBasalt, type Basalt } from '../../framework/basalt.ts'
 import { HookLoadError } from '../../framework/hooks-loader.ts'
 import { ConfigError, fromEnv, parseHttpAddress, resolveConfig, type Config } from '../../config.ts'
@@ -78,13 +79,17 @@ export async function serveCommand(argv: string[]): Promise<number> {
         resolve(1)
       }, config.shutdownGraceMs)
       force.unref()
-      // Keep-alive sockets that were busy when closing began become idle later; close them as they do.
-      const sweep = setInterval(() => app.server?.server.closeIdleConnections(), 50)
+      let sweep: NodeJS.Timeout | undefined
       try {
+        // Phase 1: still listening; new requests get 503 + Connection: close, running ones finish and
+        // close their connection (a client never has a request on a connection being torn down).
+        if (app.server) startDraining(app.server)
+        await new Promise((r) => setTimeout(r, config.shutdownAcceptMs))
+        // Phase 2: stop listening. Keep-alive sockets that were busy become idle later; close them as they do.
+        sweep = setInterval(() => app.server?.server.closeIdleConnections(), 50)
         // Realtime streams never end on their own; close them so the HTTP server can drain.
         app.hub.closeAll()
         await app.stop()
-        clearInterval(sweep)
         resolve(0)
       } catch (err) {
         logger.error({ err }, 'shutdown failed')
