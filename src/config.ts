@@ -43,6 +43,9 @@ export interface Config {
   logRequests: boolean
   /** How long shutdown waits for in-flight requests before closing connections. */
   shutdownGraceMs: number
+  /** Load shedding (src/http/load-shedding.ts): 503 + Retry-After past these; 0 = off. */
+  maxInFlight: number
+  maxEventLoopDelayMs: number
   /** After SIGTERM, new requests are answered 503 (Connection: close) this long before the listening socket closes. */
   shutdownAcceptMs: number
   /** HTTP timeouts and per-IP caps (src/http/limits.ts, docs/operations.md); a cap of 0 turns it off. */
@@ -119,6 +122,8 @@ export const DEFAULTS: Config = {
   logLevel: 'info',
   logRequests: false,
   shutdownGraceMs: 10_000,
+  maxInFlight: 2000,
+  maxEventLoopDelayMs: 3000,
   shutdownAcceptMs: 1000,
   http: DEFAULT_HTTP_LIMITS,
   databaseUrl: null,
@@ -234,6 +239,8 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
   if (Object.keys(env).some((k) => (k.startsWith('BASALT_EVENTS_') && k !== 'BASALT_EVENTS_RETENTION_DAYS') || k === 'BASALT_WEBHOOKS_ALLOW_PRIVATE')) out.events = eventsConfig(env)
   if (env.BASALT_SHUTDOWN_ACCEPT_MS) out.shutdownAcceptMs = nonNegativeInt('BASALT_SHUTDOWN_ACCEPT_MS', env.BASALT_SHUTDOWN_ACCEPT_MS)
   if (env.BASALT_SHUTDOWN_GRACE_MS) out.shutdownGraceMs = positiveInt('BASALT_SHUTDOWN_GRACE_MS', env.BASALT_SHUTDOWN_GRACE_MS)
+  if (env.BASALT_MAX_IN_FLIGHT) out.maxInFlight = nonNegativeInt('BASALT_MAX_IN_FLIGHT', env.BASALT_MAX_IN_FLIGHT)
+  if (env.BASALT_MAX_EVENT_LOOP_DELAY_MS) out.maxEventLoopDelayMs = nonNegativeInt('BASALT_MAX_EVENT_LOOP_DELAY_MS', env.BASALT_MAX_EVENT_LOOP_DELAY_MS)
   if (env.BASALT_AUTH_FAILURE_LIMITS) out.authFailureLimits = authFailureLimits(env.BASALT_AUTH_FAILURE_LIMITS)
   if (env.BASALT_METRICS_TOKEN) out.metricsToken = metricsToken(env.BASALT_METRICS_TOKEN)
   if (env.BASALT_PG_START_TIMEOUT) out.pgStartTimeoutMs = positiveInt('BASALT_PG_START_TIMEOUT', env.BASALT_PG_START_TIMEOUT) * 1000

@@ -1,4 +1,5 @@
 // Builds the Fastify server: parsers, auth context, headers, CORS, error handler and the route groups.
+import { LoadShedder, registerLoadShedding } from './load-shedding.ts'
 import { registerDraining } from './draining.ts'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import multipart from '@fastify/multipart'
@@ -70,6 +71,10 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerErrorHandler(f)
   // First hook: in-flight counts every request, including those refused by later hooks.
   await f.register(requestMetrics, { metrics: app.metrics })
+  // Before anything else that costs: a shed request is answered without auth, parsing or SQL.
+  const shedder = new LoadShedder({ maxInFlight: cfg.maxInFlight, maxEventLoopDelayMs: cfg.maxEventLoopDelayMs })
+  app.metrics.setShedSource(() => shedder.shed)
+  registerLoadShedding(f, shedder)
   capConnectionsPerIp(f.server, cfg.http.maxConnectionsPerIp, cfg.trustedProxies)
   registerRequestDeadlines(f, cfg.http)
   registerCloseOnUnreadBody(f)

@@ -47,6 +47,12 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
   return { url: url.toString(), drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
 }
 
+/**
+ * Many apps share this test process's event loop, so one test's burst would shed another's requests:
+ * shedding is off here unless a test passes its own limits (test/api/load-shedding.test.ts does).
+ */
+const NO_SHEDDING = { maxInFlight: 0, maxEventLoopDelayMs: 0 }
+
 export async function startServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'basalt-test-'))
   const database = TEST_STORE === 'postgres' ? await createTestDatabase() : null
@@ -54,7 +60,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Test
   // brute-force budget is raised here; the per-identity limit stays at its default. test/api/rate-limit.test.ts
   // passes the real defaults explicitly.
   const authFailureLimits = { ...DEFAULT_BRUTE_FORCE, perIp: 10_000 }
-  const app = await createApp(resolveConfig({ dataDir: dir, logLevel: 'silent', port: 0, databaseUrl: database?.url ?? null, authFailureLimits }, overrides))
+  const app = await createApp(resolveConfig({ dataDir: dir, logLevel: 'silent', port: 0, databaseUrl: database?.url ?? null, authFailureLimits, ...NO_SHEDDING }, overrides))
   const c = app.collections.get(SUPERUSERS_NAME)
   const asRoot = guestRequest({ auth: { collection: c, record: { id: 'test' } } })
   await app.records.create(c, { body: { email: SUPERUSER.email, password: SUPERUSER.password, passwordConfirm: SUPERUSER.password }, files: new Map() }, {}, asRoot)
