@@ -15,6 +15,7 @@ import { burnVerification, verifyPassword } from './passwords.ts'
 import { peekClaims, signToken, verifyToken, type TokenType } from './tokens.ts'
 import { MfaService, mfaIdOf, type AuthMethod } from './mfa.ts'
 import { oauth2AuthMethods } from './oauth2/auth-methods.ts'
+import { ErrorCode } from '../core/error-codes.ts'
 
 export interface AuthResponse { token: string; record: unknown; meta?: unknown }
 
@@ -89,11 +90,11 @@ export class AuthService {
     if (!c.auth!.passwordAuth.enabled) throw forbidden('The collection is not configured to allow password authentication.')
     const identity = body.identity, password = body.password, identityField = body.identityField
     const errors: Record<string, { code: string; message: string }> = {}
-    if (typeof identity !== 'string' || !identity || identity.length > MAX_IDENTITY_LENGTH) errors.identity = { code: 'validation_required', message: 'Cannot be blank.' }
-    if (typeof password !== 'string' || !password || password.length > MAX_IDENTITY_LENGTH) errors.password = { code: 'validation_required', message: 'Cannot be blank.' }
+    if (typeof identity !== 'string' || !identity || identity.length > MAX_IDENTITY_LENGTH) errors.identity = { code: ErrorCode.required, message: 'Cannot be blank.' }
+    if (typeof password !== 'string' || !password || password.length > MAX_IDENTITY_LENGTH) errors.password = { code: ErrorCode.required, message: 'Cannot be blank.' }
     const fields = c.auth!.passwordAuth.identityFields
     if (identityField !== undefined && identityField !== '' && (typeof identityField !== 'string' || !fields.includes(identityField))) {
-      errors.identityField = { code: 'validation_in_invalid', message: 'Must be a valid value.' }
+      errors.identityField = { code: ErrorCode.inInvalid, message: 'Must be a valid value.' }
     }
     if (Object.keys(errors).length) throw badRequest('Something went wrong while processing your request.', errors)
 

@@ -21,6 +21,7 @@ import { hashPassword, verifyPassword } from './passwords.ts'
 import { renderTemplate } from './templates.ts'
 import { flowKey, MAIL_TEMPLATE, TOKEN_CONFIG, type Flow } from './flow-keys.ts'
 import { peekClaims, signToken, verifyToken, type TokenClaims } from './tokens.ts'
+import { ErrorCode } from '../core/error-codes.ts'
 
 export interface EmailFlowsDeps {
   store: Store
@@ -42,7 +43,7 @@ export interface EmailFlowsDeps {
 type Body = Record<string, unknown>
 
 const MAX_EMAIL_LENGTH = 255
-const required = () => fieldError('validation_required', 'Cannot be blank.')
+const required = () => fieldError(ErrorCode.required, 'Cannot be blank.')
 const INVALID = {
   verification: 'Invalid or expired verification token.',
   passwordReset: 'Invalid or expired password reset token.',
@@ -90,12 +91,12 @@ export class EmailFlows {
     const newEmail = body.newEmail
     const emailField = c.fields.find((f) => f.name === 'email')!
     let error = typeof newEmail !== 'string' || newEmail === '' ? required()
-      : newEmail.length > MAX_EMAIL_LENGTH ? fieldError('validation_length_out_of_range', `Must be no more than ${MAX_EMAIL_LENGTH} characters.`)
+      : newEmail.length > MAX_EMAIL_LENGTH ? fieldError(ErrorCode.lengthOutOfRange, `Must be no more than ${MAX_EMAIL_LENGTH} characters.`)
         : await fieldKind('email')!.validate({ ...emailField, required: true } as never, newEmail, { isNew: false })
     if (!error && (newEmail as string).toLowerCase() === String(record.email).toLowerCase()) {
-      error = fieldError('validation_not_in_invalid', 'The new email must be different from the current one.')
+      error = fieldError(ErrorCode.notInInvalid, 'The new email must be different from the current one.')
     }
-    if (!error && await this.findByEmail(c, newEmail as string)) error = fieldError('validation_not_unique', 'Value must be unique.')
+    if (!error && await this.findByEmail(c, newEmail as string)) error = fieldError(ErrorCode.notUnique, 'Value must be unique.')
     if (error) throw badRequest('Something went wrong while processing your request.', { newEmail: error })
     this.defer(`email change mail (${c.name})`, () => this.sendTokenMail(c, record, 'emailChange', newEmail as string, newEmail as string))
   }
@@ -109,14 +110,22 @@ export class EmailFlows {
     let randomPassword: string | undefined
     if (!c.auth!.passwordAuth.enabled) {
       // Cheap signature check before the argon2 work, as in confirmPasswordReset.
-      if (!(await this.check(c, token, 'verification', this.deps.store))) throw badRequest(INVALID.verification)
+      if (!(await this.check(c, token, 'verification', this.deps.store))) return this.alreadyVerifiedOrThrow(c, token)
       randomPassword = await hashPassword(randomString(30))
     }
     const ok = await this.commit(c, token, 'verification', (rec) => {
       rec.verified = true
       if (randomPassword) { rec.password = randomPassword; rec.tokenKey = newTokenKey() }
     })
-    if (!ok) throw badRequest(INVALID.verification)
+    if (!ok) return this.alreadyVerifiedOrThrow(c, token)
+  }
+
+  /**
+   * PocketBase answers 204 to a confirmation of an address that is already verified. The token no longer
+   * verifies (its key bound `verified=0`), so it is checked against the state it was issued for.
+   */
+  private async alreadyVerifiedOrThrow(c: Collection, token: string): Promise<void> {
+    if (!(await this.wasIssuedBeforeVerification(c, token))) throw await this.invalidToken(c, token, 'verification')
   }
 
   async confirmPasswordReset(c: Collection, body: Body): Promise<void> {
@@ -127,17 +136,17 @@ export class EmailFlows {
     const pwField = c.fields.find((f) => f.name === 'password') as PasswordField
     const pwError = await fieldKind('password')!.validate(pwField as never, typeof password === 'string' ? password : '', { isNew: true })
     if (pwError) errors.password = pwError
-    if (body.passwordConfirm !== password) errors.passwordConfirm = fieldError('validation_values_mismatch', "Values don't match.")
+    if (body.passwordConfirm !== password) errors.passwordConfirm = fieldError(ErrorCode.valuesMismatch, "Values don't match.")
     if (hasErrors(errors)) throw badRequest('Something went wrong while processing your request.', errors)
     // Cheap signature check first: nobody gets an argon2 hash computed for a forged token.
-    if (!(await this.check(c, token, 'passwordReset', this.deps.store))) throw badRequest(INVALID.passwordReset)
+    if (!(await this.check(c, token, 'passwordReset', this.deps.store))) throw await this.invalidToken(c, token, 'passwordReset')
     const hash = await hashPassword(password as string)
     const ok = await this.commit(c, token, 'passwordReset', (rec, claims) => {
       rec.password = hash
       rec.tokenKey = newTokenKey() // every older token of the record dies, this reset token included
       if (claims.email !== undefined && claims.email === rec.email) rec.verified = true
     })
-    if (!ok) throw badRequest(INVALID.passwordReset)
+    if (!ok) throw await this.invalidToken(c, token, 'passwordReset')
   }
 
   /**
@@ -154,11 +163,11 @@ export class EmailFlows {
     if (typeof password !== 'string' || password === '') errors.password = required()
     if (hasErrors(errors)) throw badRequest('Something went wrong while processing your request.', errors)
     const found = await this.check(c, token, 'emailChange', this.deps.store)
-    if (!found) throw badRequest(INVALID.emailChange, { token: fieldError('validation_invalid_token', 'Invalid or expired token.') })
+    if (!found) throw await this.invalidToken(c, token, 'emailChange')
     if (!(await verifyPassword(String(found.record.password), password as string))) {
-      throw badRequest('Something went wrong while processing your request.', { password: fieldError('validation_invalid_password', 'Missing or invalid auth record password.') })
+      throw badRequest('Something went wrong while processing your request.', { password: fieldError(ErrorCode.invalidPassword, 'Missing or invalid auth record password.') })
     }
-    const taken = () => badRequest('Something went wrong while processing your request.', { token: fieldError('validation_existing_token_email', 'The new email address is already registered.') })
+    const taken = () => badRequest('Something went wrong while processing your request.', { token: fieldError(ErrorCode.existingTokenEmail, 'The new email address is already registered.') })
     const other = await this.findByEmail(c, found.claims.newEmail!)
     if (other && other.id !== found.record.id) throw taken()
     let ok: boolean
@@ -172,7 +181,7 @@ export class EmailFlows {
       if (isUniqueViolation(err)) throw taken() // registered between the check above and the write
       throw err
     }
-    if (!ok) throw badRequest(INVALID.emailChange, { token: fieldError('validation_invalid_token', 'Invalid or expired token.') })
+    if (!ok) throw await this.invalidToken(c, token, 'emailChange')
   }
 
   /** Resolves when every background send started so far has finished (tests; graceful shutdown). */
@@ -181,6 +190,34 @@ export class EmailFlows {
   }
 
   // ---- internals ---------------------------------------------------------------------------------------
+
+  /**
+   * The 400 for a token that does not confirm anything here, with PocketBase's `data.token` code:
+   * `validation_token_collection_mismatch` when it is a genuine token of another auth collection (its
+   * claims are readable by whoever holds it, so this reveals nothing new), else `validation_invalid_token`.
+   */
+  private async invalidToken(c: Collection, token: string, type: Flow) {
+    const peeked = peekClaims(token)
+    const other = peeked && peeked.type === type && peeked.collectionId !== c.id ? this.deps.collections.find(peeked.collectionId) : undefined
+    const genuineElsewhere = other?.auth ? !!(await this.check(other, token, type, this.deps.store)) : false
+    const error = genuineElsewhere
+      ? fieldError(ErrorCode.tokenCollectionMismatch, 'The provided token is for different auth collection.')
+      : fieldError(ErrorCode.invalidToken, 'Invalid or expired token.')
+    return badRequest(INVALID[type], { token: error })
+  }
+
+  /** True when `token` is a genuine verification token for the record's address, issued before it was verified. */
+  private async wasIssuedBeforeVerification(c: Collection, token: string): Promise<boolean> {
+    const peeked = peekClaims(token)
+    if (!peeked || peeked.type !== 'verification' || peeked.collectionId !== c.id) return false
+    const record = await loadRecord(this.deps.store, c, peeked.id, this.deps.store.dialect)
+    if (!record?.verified) return false
+    const claims = await verifyToken(token, {
+      tokenKey: String(record.tokenKey), secret: flowKey(c, 'verification', { ...record, verified: false }),
+      allowedTypes: ['verification'], now: this.deps.clock.now(),
+    })
+    return !!claims && claims.id === record.id && claims.email === record.email
+  }
 
   /**
    * Verifies `token` as a `type` token of collection `c` against the record as stored in `db` (with a row
@@ -270,7 +307,7 @@ export class EmailFlows {
 function requireEmail(value: unknown): string {
   if (typeof value !== 'string' || value === '') throw badRequest('Something went wrong while processing your request.', { email: required() })
   if (value.length > MAX_EMAIL_LENGTH || !isEmail(value)) {
-    throw badRequest('Something went wrong while processing your request.', { email: fieldError('validation_is_email', 'Must be a valid email address.') })
+    throw badRequest('Something went wrong while processing your request.', { email: fieldError(ErrorCode.isEmail, 'Must be a valid email address.') })
   }
   return value
 }

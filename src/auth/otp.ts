@@ -17,6 +17,7 @@ import { mfaIdOf } from './mfa.ts'
 import { hashPassword } from './passwords.ts'
 import type { RecordWrites } from '../core/records/record-writes.ts'
 import type { ExternalAuths } from './oauth2/external-auths.ts'
+import { ErrorCode } from '../core/error-codes.ts'
 
 /** PocketBase: 5 attempts per record within 180 s, then 429 — digit codes are cheap to guess otherwise. */
 export const OTP_MAX_ATTEMPTS = 5
@@ -79,8 +80,8 @@ export class OtpService {
     if (!c.auth!.otp.enabled) throw forbidden('The collection is not configured to allow OTP authentication.')
     const email = body.email
     const errors: ErrorData = {}
-    if (typeof email !== 'string' || !email.trim()) errors.email = fieldError('validation_required', 'Cannot be blank.')
-    else if (email.length > 255 || !/^[^@\s]+@[^@\s]+$/.test(email)) errors.email = fieldError('validation_is_email', 'Must be a valid email address.')
+    if (typeof email !== 'string' || !email.trim()) errors.email = fieldError(ErrorCode.required, 'Cannot be blank.')
+    else if (email.length > 255 || !/^[^@\s]+@[^@\s]+$/.test(email)) errors.email = fieldError(ErrorCode.isEmail, 'Must be a valid email address.')
     if (Object.keys(errors).length) throw badRequest('Something went wrong while processing your request.', errors)
 
     const { store, clock } = this.deps
@@ -113,8 +114,8 @@ export class OtpService {
     if (!c.auth!.otp.enabled) throw forbidden('The collection is not configured to allow OTP authentication.')
     const { otpId, password } = body
     const errors: ErrorData = {}
-    if (typeof otpId !== 'string' || !otpId || otpId.length > 255) errors.otpId = fieldError('validation_required', 'Cannot be blank.')
-    if (typeof password !== 'string' || !password || password.length > 255) errors.password = fieldError('validation_required', 'Cannot be blank.')
+    if (typeof otpId !== 'string' || !otpId || otpId.length > 255) errors.otpId = fieldError(ErrorCode.required, 'Cannot be blank.')
+    if (typeof password !== 'string' || !password || password.length > 255) errors.password = fieldError(ErrorCode.required, 'Cannot be blank.')
     if (Object.keys(errors).length) throw badRequest('Something went wrong while processing your request.', errors)
 
     return this.deps.auth.authRequestHook('onRecordAuthWithOTPRequest', c, info, {}, () => this.consumeAndRespond(c, body, q, info))

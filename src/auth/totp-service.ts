@@ -13,6 +13,7 @@ import type { AuthResponse, AuthService } from './auth-service.ts'
 import { mfaIdOf } from './mfa.ts'
 import { verifyPassword } from './passwords.ts'
 import { base32Decode, base32Encode, hashRecoveryCode, matchTotp, newRecoveryCode, newTotpSecret, otpauthUri } from './totp.ts'
+import { ErrorCode } from '../core/error-codes.ts'
 
 /** Same budget as OTP: 5 wrong codes per record within 180 s, then 429 (a 6-digit code ±1 step is 3 in 10^6). */
 const MAX_FAILURES = 5
@@ -65,7 +66,7 @@ export class TotpService {
   async verify(c: Collection, info: RequestInfo, body: Record<string, unknown>): Promise<{ recoveryCodes: string[] }> {
     const { record } = this.self(c, info)
     const { code } = proofOf(body)
-    if (!code) throw badRequest('Something went wrong while processing your request.', { code: fieldError('validation_required', 'Cannot be blank.') })
+    if (!code) throw badRequest('Something went wrong while processing your request.', { code: fieldError(ErrorCode.required, 'Cannot be blank.') })
     const codes = Array.from({ length: RECOVERY_CODES }, newRecoveryCode)
     const outcome = await this.deps.store.transaction(async (tx) => {
       const row = await this.row(tx, c, record, true)
@@ -86,8 +87,8 @@ export class TotpService {
     const { record } = this.self(c, info)
     const proof = proofOf(body)
     const errors: ErrorData = {}
-    if (typeof body.password !== 'string' || !body.password) errors.password = fieldError('validation_required', 'Cannot be blank.')
-    if (!proof.code && !proof.recoveryCode) errors.code = fieldError('validation_required', 'Cannot be blank.')
+    if (typeof body.password !== 'string' || !body.password) errors.password = fieldError(ErrorCode.required, 'Cannot be blank.')
+    if (!proof.code && !proof.recoveryCode) errors.code = fieldError(ErrorCode.required, 'Cannot be blank.')
     if (Object.keys(errors).length) throw badRequest('Something went wrong while processing your request.', errors)
     const fresh = await loadRecord(this.deps.store, c, String(record.id), this.deps.store.dialect)
     if (!fresh || !(await verifyPassword(String(fresh.password), body.password as string))) throw badRequest('Invalid password or TOTP code.')
@@ -106,7 +107,7 @@ export class TotpService {
     if (!c.auth!.mfa.enabled) throw forbidden('The collection is not configured to require MFA.')
     const mfaId = mfaIdOf(info, body)
     const proof = proofOf(body)
-    if (!proof.code && !proof.recoveryCode) throw badRequest('Something went wrong while processing your request.', { code: fieldError('validation_required', 'Cannot be blank.') })
+    if (!proof.code && !proof.recoveryCode) throw badRequest('Something went wrong while processing your request.', { code: fieldError(ErrorCode.required, 'Cannot be blank.') })
     const session = mfaId && await this.deps.auth.mfa.find(c, mfaId)
     const record = session && await loadRecord(this.deps.store, c, session.recordRef, this.deps.store.dialect)
     if (!session || !record) throw badRequest('Invalid or expired MFA session.')

@@ -11,6 +11,7 @@ import { isBackupKey, listBackups, type BackupInfo } from './backup-storage.ts'
 import { stageRestore } from './restore.ts'
 import { zipStream } from './zip-writer.ts'
 import { listZip, ZipFormatError } from './zip-reader.ts'
+import { ErrorCode } from '../core/error-codes.ts'
 
 /** PocketBase's rule for names given to POST /api/backups. */
 const NAME = /^[a-z0-9_-]+\.zip$/
@@ -51,9 +52,9 @@ export class BackupService {
     this.assertSupported()
     if (name !== undefined && name !== '') {
       if (typeof name !== 'string' || name.length > 150 || !NAME.test(name) || !isBackupKey(name)) {
-        throw badRequest('An error occurred while validating the submitted data.', { name: fieldError('validation_match_invalid', 'Must be in a valid format.') })
+        throw badRequest('An error occurred while validating the submitted data.', { name: fieldError(ErrorCode.matchInvalid, 'Must be in a valid format.') })
       }
-      if (await this.exists(name)) throw badRequest('An error occurred while validating the submitted data.', { name: fieldError('validation_backup_name_exists', 'The backup file name is invalid or already exists.') })
+      if (await this.exists(name)) throw badRequest('An error occurred while validating the submitted data.', { name: fieldError(ErrorCode.backupNameExists, 'The backup file name is invalid or already exists.') })
     }
     const key = typeof name === 'string' && name ? name : this.defaultName()
     return this.exclusive(key, async () => {
@@ -73,14 +74,14 @@ export class BackupService {
   async upload(fileName: string, data: NodeJS.ReadableStream): Promise<void> {
     this.assertSupported()
     const invalid = (code: string, message: string) => badRequest('An error occurred while validating the submitted data.', { file: fieldError(code, message) })
-    if (!isBackupKey(fileName)) throw invalid('validation_invalid_file_name', 'Invalid backup file name.')
-    if (await this.exists(fileName)) throw invalid('validation_backup_name_exists', 'Backup file with the specified name already exists.')
+    if (!isBackupKey(fileName)) throw invalid(ErrorCode.invalidFileName, 'Invalid backup file name.')
+    if (await this.exists(fileName)) throw invalid(ErrorCode.backupNameExists, 'Backup file with the specified name already exists.')
     const tmp = await mkdtemp(path.join(this.opts.dataDir, '.upload-'))
     try {
       const file = path.join(tmp, 'upload.zip')
       await pipeline(data, createWriteStream(file))
       try { await listZip(file) } catch (err) {
-        if (err instanceof ZipFormatError) throw invalid('validation_invalid_mime_type', 'The file must be a zip archive.')
+        if (err instanceof ZipFormatError) throw invalid(ErrorCode.invalidMimeType, 'The file must be a zip archive.')
         throw err
       }
       await this.storage.put(fileName, createReadStream(file))

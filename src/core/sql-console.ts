@@ -4,6 +4,7 @@ import type { Store } from '../store/types.ts'
 import { checkSelect, MAX_QUERY_LENGTH, QueryRefusedError } from '../store/select-query.ts'
 import { consoleCell, QueryTimeoutError, type ConsoleColumn } from '../store/sql-console.ts'
 import { isConnectionError } from '../store/postgres-store.ts'
+import { ErrorCode } from './error-codes.ts'
 
 export const SQL_MAX_ROWS = 1000
 export const SQL_DEFAULT_TIMEOUT_MS = 10_000
@@ -15,16 +16,16 @@ const FAILED = 'Failed to execute the query.'
 
 export async function runSql(store: Store, body: Record<string, unknown>): Promise<SqlResponse> {
   const { query, write, timeout } = body
-  if (typeof query !== 'string' || !query.trim()) throw badRequest(FAILED, { query: fieldError('validation_required', 'Cannot be blank.') })
-  if (query.length > MAX_QUERY_LENGTH) throw badRequest(FAILED, { query: fieldError('validation_length_too_long', `The length must be no more than ${MAX_QUERY_LENGTH}.`) })
-  if (write !== undefined && typeof write !== 'boolean') throw badRequest(FAILED, { write: fieldError('validation_invalid_value', 'Must be a boolean.') })
+  if (typeof query !== 'string' || !query.trim()) throw badRequest(FAILED, { query: fieldError(ErrorCode.required, 'Cannot be blank.') })
+  if (query.length > MAX_QUERY_LENGTH) throw badRequest(FAILED, { query: fieldError(ErrorCode.lengthTooLong, `The length must be no more than ${MAX_QUERY_LENGTH}.`) })
+  if (write !== undefined && typeof write !== 'boolean') throw badRequest(FAILED, { write: fieldError(ErrorCode.invalidValue, 'Must be a boolean.') })
   if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 1 || timeout > SQL_MAX_TIMEOUT_MS)) {
-    throw badRequest(FAILED, { timeout: fieldError('validation_invalid_value', `Must be a whole number of milliseconds between 1 and ${SQL_MAX_TIMEOUT_MS}.`) })
+    throw badRequest(FAILED, { timeout: fieldError(ErrorCode.invalidValue, `Must be a whole number of milliseconds between 1 and ${SQL_MAX_TIMEOUT_MS}.`) })
   }
   let text = query.trim()
   if (write !== true) {
     const checked = checkSelect(query)
-    if ('problem' in checked) throw badRequest(FAILED, { query: fieldError('validation_read_only_query', `${checked.problem} Send "write": true to run other statements.`) })
+    if ('problem' in checked) throw badRequest(FAILED, { query: fieldError(ErrorCode.readOnlyQuery, `${checked.problem} Send "write": true to run other statements.`) })
     text = checked.query
   }
   const started = performance.now()
@@ -34,7 +35,7 @@ export async function runSql(store: Store, body: Record<string, unknown>): Promi
     return { execTime, affectedRows: r.affectedRows, columns: r.columns, rows: r.rows.map((row) => row.map(consoleCell)) }
   } catch (err) {
     if (isConnectionError(err)) throw err
-    const code = err instanceof QueryTimeoutError ? 'validation_query_timeout' : err instanceof QueryRefusedError ? 'validation_read_only_query' : 'validation_invalid_query'
+    const code = err instanceof QueryTimeoutError ? ErrorCode.queryTimeout : err instanceof QueryRefusedError ? ErrorCode.readOnlyQuery : ErrorCode.invalidQuery
     throw badRequest(FAILED, { query: fieldError(code, err instanceof Error ? err.message : String(err)) })
   }
 }

@@ -2,11 +2,12 @@
 import { randomBytes } from 'node:crypto'
 import { badRequest, fieldError } from '../core/errors.ts'
 import { S3FileStorage, type S3Config } from './s3-storage.ts'
+import { ErrorCode } from '../core/error-codes.ts'
 
 /** `filesystem` "storage" → `settings.s3`; "backups" → `settings.backups.s3` (when the backups section exists). */
 export function s3ConfigFor(settings: object, filesystem: unknown): S3Config | undefined {
   if (filesystem !== 'storage' && filesystem !== 'backups') {
-    throw badRequest('Failed to test the S3 filesystem.', { filesystem: fieldError('validation_in_invalid', 'Must be a valid value ("storage" or "backups").') })
+    throw badRequest('Failed to test the S3 filesystem.', { filesystem: fieldError(ErrorCode.inInvalid, 'Must be a valid value ("storage" or "backups").') })
   }
   const s = settings as { s3?: S3Config; backups?: { s3?: S3Config } }
   return filesystem === 'storage' ? s.s3 : s.backups?.s3

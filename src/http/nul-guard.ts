@@ -7,8 +7,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { badRequest, fieldError, type ErrorData } from '../core/errors.ts'
 import { findNul } from '../core/nul.ts'
+import { ErrorCode } from '../core/error-codes.ts'
 
-export const NUL_CODE = 'validation_invalid_nul'
+export const NUL_CODE = ErrorCode.invalidNul
 const NUL_MESSAGE = 'Must not contain NUL (\\u0000) characters.'
 
 /** Per-field 400 keyed by the top-level field (the SDK shows `data.<field>` next to that input). */

@@ -12,6 +12,7 @@ import {
 import { PgListener } from './pg-listener.ts'
 import { QueueWorker } from './worker.ts'
 import { FINISHED_STATES, JOB_STATES, type DefineOptions, type EnqueueOptions, type Job, type JobCounts, type JobHandler, type JobState } from './types.ts'
+import { ErrorCode } from '../core/error-codes.ts'
 
 export interface JobQueueOptions {
   store: Store
@@ -143,7 +144,7 @@ export class JobQueue {
   }
 
   async list(opts: ListOptions = {}): Promise<JobList> {
-    if (opts.state && !JOB_STATES.includes(opts.state)) throw badRequest('Invalid job state filter.', { state: { code: 'validation_invalid_value', message: `Must be one of ${JOB_STATES.join(', ')}.` } })
+    if (opts.state && !JOB_STATES.includes(opts.state)) throw badRequest('Invalid job state filter.', { state: { code: ErrorCode.invalidValue, message: `Must be one of ${JOB_STATES.join(', ')}.` } })
     if (opts.sort && opts.sort !== 'created' && opts.sort !== '-created') throw badRequest('Invalid sort: use created or -created.')
     const page = Math.max(1, Math.floor(opts.page ?? 1))
     const perPage = Math.min(1000, Math.max(1, Math.floor(opts.perPage ?? 30)))
@@ -185,7 +186,7 @@ export class JobQueue {
 
   /** Deletes finished jobs (completed, failed, cancelled), optionally of one state/name or finished before a time. */
   async purge(opts: { state?: JobState; name?: string; finishedBefore?: number } = {}): Promise<number> {
-    if (opts.state && !FINISHED_STATES.includes(opts.state)) throw badRequest('Only finished jobs can be purged.', { state: { code: 'validation_invalid_value', message: `Must be one of ${FINISHED_STATES.join(', ')}.` } })
+    if (opts.state && !FINISHED_STATES.includes(opts.state)) throw badRequest('Only finished jobs can be purged.', { state: { code: ErrorCode.invalidValue, message: `Must be one of ${FINISHED_STATES.join(', ')}.` } })
     return purgeJobs(this.o.store, opts.state ? [opts.state] : FINISHED_STATES, opts.finishedBefore, opts.name)
   }
 

@@ -2,6 +2,7 @@
 import { badRequest, fieldError, hasErrors, type ErrorData, type FieldError } from '../core/errors.ts'
 import type { Topic, TopicOptions } from './types.ts'
 import { findNul } from '../core/nul.ts'
+import { ErrorCode } from '../core/error-codes.ts'
 
 export const MAX_TOPICS = 1000
 export const MAX_TOPIC_LENGTH = 2500
@@ -14,13 +15,13 @@ export type TopicParse = { topic: Topic; error?: undefined } | { topic?: undefin
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/
 const CUSTOM_TOPIC = /^@[A-Za-z0-9_.-]+$/
 
-const invalidTopic = (why: string) => fieldError('validation_invalid_topic', why)
+const invalidTopic = (why: string) => fieldError(ErrorCode.invalidTopic, why)
 
 /** Parses one subscription string; never throws. */
 export function parseTopic(raw: string): TopicParse {
-  if (typeof raw !== 'string' || raw === '') return { error: fieldError('validation_required', 'Missing required value.') }
+  if (typeof raw !== 'string' || raw === '') return { error: fieldError(ErrorCode.required, 'Missing required value.') }
   if (raw.length > MAX_TOPIC_LENGTH) {
-    return { error: fieldError('validation_length_too_long', `The length must be no more than ${MAX_TOPIC_LENGTH}.`) }
+    return { error: fieldError(ErrorCode.lengthTooLong, `The length must be no more than ${MAX_TOPIC_LENGTH}.`) }
   }
   if (CONTROL_CHARS.test(raw)) return { error: invalidTopic('The topic must not contain control characters.') }
 
@@ -50,7 +51,7 @@ function emptyOptions(): TopicOptions {
 function parseOptions(search: string): TopicOptions | FieldError {
   const encoded = new URLSearchParams(search).get('options')
   if (encoded === null || encoded === '') return emptyOptions()
-  const bad = fieldError('validation_invalid_options', 'Invalid topic options: expected a JSON object {"query":{…},"headers":{…}}.')
+  const bad = fieldError(ErrorCode.invalidOptions, 'Invalid topic options: expected a JSON object {"query":{…},"headers":{…}}.')
   let parsed: unknown
   try {
     parsed = JSON.parse(encoded)
@@ -60,7 +61,7 @@ function parseOptions(search: string): TopicOptions | FieldError {
   if (!isPlainObject(parsed)) return bad
   // `\u0000` escapes decode to NUL, which PostgreSQL cannot bind (one rule for both stores: refused).
   if (findNul(parsed) !== null) {
-    return fieldError('validation_invalid_nul', 'Topic options must not contain NUL (\\u0000) characters.')
+    return fieldError(ErrorCode.invalidNul, 'Topic options must not contain NUL (\\u0000) characters.')
   }
   const { query, headers } = parsed
   if ((query != null && !isPlainObject(query)) || (headers != null && !isPlainObject(headers))) return bad
@@ -99,25 +100,25 @@ export interface SubscribeRequest {
 export function parseSubscribeRequest(clientId: unknown, rawTopics: unknown): SubscribeRequest {
   const errors: ErrorData = {}
   if (typeof clientId !== 'string' || clientId === '') {
-    errors.clientId = fieldError('validation_required', 'Missing required value.')
+    errors.clientId = fieldError(ErrorCode.required, 'Missing required value.')
   } else if (clientId.length > MAX_CLIENT_ID_LENGTH) {
-    errors.clientId = fieldError('validation_length_out_of_range', `The length must be between 1 and ${MAX_CLIENT_ID_LENGTH}.`)
+    errors.clientId = fieldError(ErrorCode.lengthOutOfRange, `The length must be between 1 and ${MAX_CLIENT_ID_LENGTH}.`)
   }
 
   const topics: Topic[] = []
   const list = rawTopics ?? []
   if (!Array.isArray(list)) {
-    errors.subscriptions = fieldError('validation_invalid_value', 'Must be a list of topics.')
+    errors.subscriptions = fieldError(ErrorCode.invalidValue, 'Must be a list of topics.')
   } else if (list.length > MAX_TOPICS) {
     // Checked before parsing anything so a huge list costs nothing.
-    errors.subscriptions = fieldError('validation_length_too_long', `The length must be no more than ${MAX_TOPICS}.`)
+    errors.subscriptions = fieldError(ErrorCode.lengthTooLong, `The length must be no more than ${MAX_TOPICS}.`)
   } else {
     const itemErrors: ErrorData = {}
     const seen = new Set<string>()
     list.forEach((raw: unknown, i) => {
       if (raw === '' || (typeof raw === 'string' && seen.has(raw))) return
       if (typeof raw !== 'string') {
-        itemErrors[String(i)] = fieldError('validation_invalid_value', 'Must be a string.')
+        itemErrors[String(i)] = fieldError(ErrorCode.invalidValue, 'Must be a string.')
         return
       }
       const parsed = parseTopic(raw)

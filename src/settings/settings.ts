@@ -2,6 +2,7 @@
 import { Cron } from 'croner'
 import { fieldError, type ErrorData } from '../core/errors.ts'
 import type { S3Config } from '../files/s3-storage.ts'
+import { ErrorCode } from '../core/error-codes.ts'
 
 export interface RateLimitRule { label: string; audience: '' | '@guest' | '@auth'; maxRequests: number; duration: number }
 
@@ -75,7 +76,7 @@ export function mergeSettings(current: Settings, patch: Json): { settings: Setti
     const target = next[section]
     if (!target || typeof target !== 'object' || Array.isArray(target)) continue // unknown sections are ignored
     if (!value || typeof value !== 'object' || Array.isArray(value)) {
-      errors[section] = fieldError('validation_invalid_value', 'Must be an object.')
+      errors[section] = fieldError(ErrorCode.invalidValue, 'Must be an object.')
       continue
     }
     const sectionErrors: ErrorData = {}
@@ -83,16 +84,16 @@ export function mergeSettings(current: Settings, patch: Json): { settings: Setti
       const old = (target as Json)[key]
       if (old === undefined) continue
       const sameType = Array.isArray(old) ? Array.isArray(v) : typeof old === typeof v
-      if (!sameType) { sectionErrors[key] = fieldError('validation_invalid_value', `Must be ${Array.isArray(old) ? 'a list' : `a ${typeof old}`}.`); continue }
+      if (!sameType) { sectionErrors[key] = fieldError(ErrorCode.invalidValue, `Must be ${Array.isArray(old) ? 'a list' : `a ${typeof old}`}.`); continue }
       // A blank secret in a PATCH means "keep the stored one" (GET never returns it).
       if (v === '' && SECRET_PATHS.some(([s, k]) => s === section && k === key)) continue
       // Nested sections (backups.s3) merge key by key, with the same type checks and blank-secret rule.
       if (isPlainObject(old)) {
-        if (!isPlainObject(v)) { sectionErrors[key] = fieldError('validation_invalid_value', 'Must be an object.'); continue }
+        if (!isPlainObject(v)) { sectionErrors[key] = fieldError(ErrorCode.invalidValue, 'Must be an object.'); continue }
         const merged = { ...old }
         for (const [k2, v2] of Object.entries(v)) {
           if (!(k2 in old) || (k2 === 'secret' && v2 === '')) continue
-          if (typeof v2 !== typeof old[k2]) { sectionErrors[key] = { [k2]: fieldError('validation_invalid_value', `Must be a ${typeof old[k2]}.`) }; continue }
+          if (typeof v2 !== typeof old[k2]) { sectionErrors[key] = { [k2]: fieldError(ErrorCode.invalidValue, `Must be a ${typeof old[k2]}.`) }; continue }
           merged[k2] = v2
         }
         ;(target as Json)[key] = merged
@@ -110,24 +111,24 @@ export function mergeSettings(current: Settings, patch: Json): { settings: Setti
 export function validateSettings(s: Settings): ErrorData {
   const errors: ErrorData = {}
   const meta: ErrorData = {}
-  if (!s.meta.appName.trim()) meta.appName = fieldError('validation_required', 'Cannot be blank.')
-  if (!/^https?:\/\/\S+$/.test(s.meta.appURL)) meta.appURL = fieldError('validation_invalid_url', 'Must be a valid url.')
-  if (!/^[^@\s]+@[^@\s]+$/.test(s.meta.senderAddress)) meta.senderAddress = fieldError('validation_is_email', 'Must be a valid email address.')
+  if (!s.meta.appName.trim()) meta.appName = fieldError(ErrorCode.required, 'Cannot be blank.')
+  if (!/^https?:\/\/\S+$/.test(s.meta.appURL)) meta.appURL = fieldError(ErrorCode.invalidUrl, 'Must be a valid url.')
+  if (!/^[^@\s]+@[^@\s]+$/.test(s.meta.senderAddress)) meta.senderAddress = fieldError(ErrorCode.isEmail, 'Must be a valid email address.')
   if (Object.keys(meta).length) errors.meta = meta
   if (s.smtp.enabled && (!s.smtp.host || !(s.smtp.port > 0 && s.smtp.port < 65536))) {
-    errors.smtp = { host: fieldError('validation_required', 'SMTP host and port are required when SMTP is enabled.') }
+    errors.smtp = { host: fieldError(ErrorCode.required, 'SMTP host and port are required when SMTP is enabled.') }
   }
   const rules: ErrorData = {}
   s.rateLimits.rules.forEach((r, i) => {
     if (!r || typeof r.label !== 'string' || !r.label || !(r.maxRequests > 0) || !(r.duration > 0) || !['', '@guest', '@auth'].includes(r.audience ?? '')) {
-      rules[i] = fieldError('validation_invalid_value', 'Each rule needs a label, audience "", "@guest" or "@auth", maxRequests > 0 and duration > 0.')
+      rules[i] = fieldError(ErrorCode.invalidValue, 'Each rule needs a label, audience "", "@guest" or "@auth", maxRequests > 0 and duration > 0.')
     }
   })
   if (Object.keys(rules).length) errors.rateLimits = { rules }
   const s3 = validateS3(s.s3)
   if (s3) errors.s3 = s3
   if (!s.trustedProxy.headers.every((h) => typeof h === 'string' && /^[A-Za-z0-9-]+$/.test(h))) {
-    errors.trustedProxy = { headers: fieldError('validation_invalid_value', 'Header names only.') }
+    errors.trustedProxy = { headers: fieldError(ErrorCode.invalidValue, 'Header names only.') }
   }
   const backups = backupsErrors(s.backups)
   if (Object.keys(backups).length) errors.backups = backups
@@ -137,9 +138,9 @@ export function validateSettings(s: Settings): ErrorData {
 function backupsErrors(b: Settings['backups']): ErrorData {
   const out: ErrorData = {}
   if (b.cron) {
-    try { new Cron(b.cron, { paused: true }).stop() } catch { out.cron = fieldError('validation_invalid_cron', 'Invalid cron expression.') }
+    try { new Cron(b.cron, { paused: true }).stop() } catch { out.cron = fieldError(ErrorCode.invalidCron, 'Invalid cron expression.') }
   }
-  if (!Number.isInteger(b.cronMaxKeep) || b.cronMaxKeep < 1) out.cronMaxKeep = fieldError('validation_min_greater_equal_than_required', 'Must be no less than 1.')
+  if (!Number.isInteger(b.cronMaxKeep) || b.cronMaxKeep < 1) out.cronMaxKeep = fieldError(ErrorCode.minGreaterEqualThanRequired, 'Must be no less than 1.')
   const s3 = validateS3(b.s3)
   if (s3) out.s3 = s3
   return out
@@ -150,10 +151,10 @@ export function validateS3(c: S3Config): ErrorData | null {
   if (!c.enabled) return null
   const errors: ErrorData = {}
   for (const k of ['bucket', 'region', 'endpoint', 'accessKey', 'secret'] as const) {
-    if (!c[k].trim()) errors[k] = fieldError('validation_required', 'Cannot be blank.')
+    if (!c[k].trim()) errors[k] = fieldError(ErrorCode.required, 'Cannot be blank.')
   }
   if (c.endpoint && !/^https?:\/\/[^\s/]+/.test(c.endpoint) && !/^[\w.-]+(:\d+)?$/.test(c.endpoint)) {
-    errors.endpoint = fieldError('validation_invalid_url', 'Must be a valid url.')
+    errors.endpoint = fieldError(ErrorCode.invalidUrl, 'Must be a valid url.')
   }
   return Object.keys(errors).length ? errors : null
 }

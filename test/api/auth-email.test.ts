@@ -67,19 +67,39 @@ describe('verification', () => {
     await pb.collection('users').unsubscribe()
   })
 
-  it('a used token is dead: the second confirm → 400', async () => {
+  it('confirming an address that is already verified is 204 (PocketBase); a forged or stale token → 400 data.token', async () => {
     const { email } = await signUp(s)
     const token = await verificationToken(email)
     await s.client().collection('users').confirmVerification(token)
-    const f = await failure(s.client().collection('users').confirmVerification(token))
-    expect(f).toEqual({ status: 400, body: { status: 400, message: 'Invalid or expired verification token.', data: {} } })
+    expect(await s.client().collection('users').confirmVerification(token)).toBe(true)
+    const forged = token.slice(0, -4) + (token.endsWith('AAAA') ? 'BBBB' : 'AAAA')
+    const f = await failure(s.client().collection('users').confirmVerification(forged))
+    expect(f).toEqual({ status: 400, body: { status: 400, message: 'Invalid or expired verification token.', data: {
+      token: { code: 'validation_invalid_token', message: 'Invalid or expired token.' } } } })
   })
 
-  it('20 concurrent confirms of one token → exactly one 204 (M5)', async () => {
-    const { email } = await signUp(s)
+  it('a genuine token of another auth collection → 400 data.token validation_token_collection_mismatch', async () => {
+    const email = await memberSignUp()
+    await s.client().collection('members').requestVerification(email)
+    const { token } = linkFrom(await smtp.next(email), 'confirm-verification')
+    const f = await failure(s.client().collection('users').confirmVerification(token))
+    expect(f.status).toBe(400)
+    expect(f.body.data).toEqual({ token: { code: 'validation_token_collection_mismatch', message: 'The provided token is for different auth collection.' } })
+    expect(await s.client().collection('members').confirmVerification(token)).toBe(true)
+  })
+
+  it('20 concurrent confirms of one token all succeed and verify the record once (M5)', async () => {
+    const { pb, record, email } = await signUp(s)
     const token = await verificationToken(email)
+    const updates: string[] = []
+    await pb.collection('users').subscribe(record.id, (e) => updates.push(e.action))
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => s.client().collection('users').confirmVerification(token)))
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(20)
+    await waitFor(() => updates.length > 0, 5000, 'realtime update')
+    await pb.collection('users').confirmVerification(token) // one more, then give stray events time to arrive
+    await new Promise((r) => setTimeout(r, 300))
+    expect(updates).toEqual(['update'])
+    await pb.collection('users').unsubscribe()
   })
 
   it('already verified, unknown and repeated (2-min cooldown) requests are 204 and send nothing', async () => {

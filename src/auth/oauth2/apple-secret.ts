@@ -3,6 +3,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { SignJWT } from 'jose'
 import { badRequest, fieldError, type FieldError } from '../../core/errors.ts'
+import { ErrorCode } from '../../core/error-codes.ts'
 
 export const APPLE_MAX_DURATION = 15_777_000
 
@@ -13,8 +14,8 @@ export async function generateAppleClientSecret(body: Record<string, unknown>, n
   const errors: Record<string, FieldError> = {}
   const text = (name: keyof AppleSecretInput, exact?: number) => {
     const v = body[name]
-    if (typeof v !== 'string' || !v.trim()) { errors[name] = fieldError('validation_required', 'Cannot be blank.'); return '' }
-    if (exact && v.length !== exact) errors[name] = fieldError('validation_length_invalid', `The length must be exactly ${exact}.`, { min: exact, max: exact })
+    if (typeof v !== 'string' || !v.trim()) { errors[name] = fieldError(ErrorCode.required, 'Cannot be blank.'); return '' }
+    if (exact && v.length !== exact) errors[name] = fieldError(ErrorCode.lengthInvalid, `The length must be exactly ${exact}.`, { min: exact, max: exact })
     return v
   }
   const clientId = text('clientId')
@@ -22,9 +23,9 @@ export async function generateAppleClientSecret(body: Record<string, unknown>, n
   const keyId = text('keyId', 10)
   const pem = text('privateKey')
   const duration = body.duration
-  if (duration === undefined || duration === null || duration === 0 || duration === '') errors.duration = fieldError('validation_required', 'Cannot be blank.')
+  if (duration === undefined || duration === null || duration === 0 || duration === '') errors.duration = fieldError(ErrorCode.required, 'Cannot be blank.')
   else if (typeof duration !== 'number' || !Number.isInteger(duration) || duration < 1 || duration > APPLE_MAX_DURATION) {
-    errors.duration = fieldError('validation_out_of_range', `Must be a whole number of seconds between 1 and ${APPLE_MAX_DURATION}.`, { min: 1, max: APPLE_MAX_DURATION })
+    errors.duration = fieldError(ErrorCode.outOfRange, `Must be a whole number of seconds between 1 and ${APPLE_MAX_DURATION}.`, { min: 1, max: APPLE_MAX_DURATION })
   }
   let key: KeyObject | null = null
   if (pem && !errors.privateKey) {
@@ -32,7 +33,7 @@ export async function generateAppleClientSecret(body: Record<string, unknown>, n
       key = createPrivateKey(pem)
       if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new Error('not P-256')
     } catch {
-      errors.privateKey = fieldError('validation_invalid_private_key', 'Must be a PEM encoded P-256 (ES256) private key.')
+      errors.privateKey = fieldError(ErrorCode.invalidPrivateKey, 'Must be a PEM encoded P-256 (ES256) private key.')
     }
   }
   if (Object.keys(errors).length || !key) throw badRequest('An error occurred while validating the submitted data.', errors)

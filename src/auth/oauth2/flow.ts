@@ -17,6 +17,7 @@ import type { ExternalAuths } from './external-auths.ts'
 import { configurationFor, expectsIdToken, findProvider, type ProviderConfig } from './providers.ts'
 import { fetchOAuth2User, type OAuth2User } from './user.ts'
 import { accountPatch, applyPatch, isEmailTaken, newRecordBody, refuseForeignEmail } from './records.ts'
+import { ErrorCode } from '../../core/error-codes.ts'
 
 type Deps = Pick<App, 'store' | 'collections' | 'records' | 'writes' | 'auth' | 'clock' | 'externalAuths'>
 
@@ -81,20 +82,20 @@ export class OAuth2Flow {
     const errors: ErrorData = {}
     const name = typeof body.provider === 'string' ? body.provider : ''
     const provider = name ? findProvider(c.auth!.oauth2.providers, name) : undefined
-    if (!name) errors.provider = fieldError('validation_required', 'Cannot be blank.')
-    else if (!provider) errors.provider = fieldError('validation_invalid_provider', `Provider with name ${JSON.stringify(name)} is missing or is not enabled.`)
+    if (!name) errors.provider = fieldError(ErrorCode.required, 'Cannot be blank.')
+    else if (!provider) errors.provider = fieldError(ErrorCode.invalidProvider, `Provider with name ${JSON.stringify(name)} is missing or is not enabled.`)
     const code = typeof body.code === 'string' ? body.code : ''
-    if (!code || code.length > 4096) errors.code = fieldError('validation_required', 'Cannot be blank.')
+    if (!code || code.length > 4096) errors.code = fieldError(ErrorCode.required, 'Cannot be blank.')
     const codeVerifier = typeof body.codeVerifier === 'string' ? body.codeVerifier : ''
     // Without the verifier there is neither PKCE nor a nonce to check: refuse before calling the provider.
     if (provider && needsVerifier(provider) && !VERIFIER_RE.test(codeVerifier)) {
-      errors.codeVerifier = fieldError('validation_invalid_code_verifier', 'Missing or invalid PKCE code verifier.')
+      errors.codeVerifier = fieldError(ErrorCode.invalidCodeVerifier, 'Missing or invalid PKCE code verifier.')
     }
     const redirect = typeof body.redirectURL === 'string' && body.redirectURL ? body.redirectURL : body.redirectUrl
     const redirectURL = typeof redirect === 'string' ? redirect : ''
-    if (!/^https?:\/\//i.test(redirectURL) || !URL.canParse(redirectURL)) errors.redirectURL = fieldError('validation_is_url', 'Must be a valid URL.')
+    if (!/^https?:\/\//i.test(redirectURL) || !URL.canParse(redirectURL)) errors.redirectURL = fieldError(ErrorCode.isUrl, 'Must be a valid URL.')
     const createData = body.createData ?? {}
-    if (!createData || typeof createData !== 'object' || Array.isArray(createData)) errors.createData = fieldError('validation_invalid', 'Must be an object.')
+    if (!createData || typeof createData !== 'object' || Array.isArray(createData)) errors.createData = fieldError(ErrorCode.invalid, 'Must be an object.')
     if (Object.keys(errors).length) throw badRequest('Something went wrong while processing your request.', errors)
     return { provider: provider!, code, codeVerifier, redirectURL, createData: createData as Record<string, unknown> }
   }

@@ -13,6 +13,7 @@ import type { RecordData } from '../../rules/request-info.ts'
 import { hashPassword } from '../passwords.ts'
 import { downloadAvatar } from './safe-fetch.ts'
 import type { OAuth2User } from './user.ts'
+import { ErrorCode } from '../../core/error-codes.ts'
 
 const sameEmail = (a: unknown, b: string) => !!b && String(a ?? '').toLowerCase() === b.toLowerCase()
 
@@ -100,6 +101,6 @@ export function refuseForeignEmail(createData: Record<string, unknown>, user: OA
   if (!('email' in createData) || createData.email === '' || createData.email === null) return
   if (sameEmail(createData.email, user.email)) return
   throw badRequest('Failed to authenticate.', {
-    email: fieldError('validation_oauth2_email_mismatch', 'The email must be the address verified by the OAuth2 provider.'),
+    email: fieldError(ErrorCode.oauth2EmailMismatch, 'The email must be the address verified by the OAuth2 provider.'),
   })
 }

@@ -16,6 +16,7 @@ import { externalAuthsCollection, rolesCollection, superusersCollection, usersCo
 import { formatIndex, parseIndex } from './indexes.ts'
 import type { Collection, CollectionType, Field, RuleName, SchemaLookup } from './types.ts'
 import { collectionOptionsJson, parseCollectionRow, type CollectionRow } from './collection-row.ts'
+import { ErrorCode } from '../error-codes.ts'
 
 const DRY_RUN_ROWS = 10
 const RULES: RuleName[] = ['listRule', 'viewRule', 'createRule', 'updateRule', 'deleteRule']
@@ -73,7 +74,7 @@ export class CollectionService implements SchemaLookup {
   async create(input: Record<string, unknown>): Promise<Collection> {
     await this.reload() // another node may have changed the schema
     const type = (input.type ?? 'base') as CollectionType
-    if (type !== 'base' && type !== 'auth' && type !== 'view') throw badRequest('Failed to create collection.', { type: { code: 'validation_in_invalid', message: 'Must be a valid value.' } })
+    if (type !== 'base' && type !== 'auth' && type !== 'view') throw badRequest('Failed to create collection.', { type: { code: ErrorCode.inInvalid, message: 'Must be a valid value.' } })
     const name = typeof input.name === 'string' ? input.name.trim() : ''
     const now = formatDate(this.clock.now())
     const c: Collection = {
@@ -94,7 +95,7 @@ export class CollectionService implements SchemaLookup {
     await this.store.transaction(async (tx) => {
       if (type === 'view') await this.inferViewSchema(c, input, undefined, 'Failed to create collection.')
       const errors = validateCollection(c, undefined, this, this.store.dialect)
-      if (this.byId.has(c.id)) errors.id = { code: 'validation_not_unique', message: 'Value must be unique.' }
+      if (this.byId.has(c.id)) errors.id = { code: ErrorCode.notUnique, message: 'Value must be unique.' }
       if (hasErrors(errors)) throw badRequest('Failed to create collection.', errors)
       await this.insert(tx, c)
     })
@@ -161,12 +162,12 @@ export class CollectionService implements SchemaLookup {
   async dryRunView(query: unknown): Promise<Record<string, unknown>[]> {
     const failure = 'Invalid view query.'
     const checked = checkSelect(query)
-    if ('problem' in checked) throw badRequest(failure, { query: fieldError('validation_invalid_view_query', checked.problem) })
+    if ('problem' in checked) throw badRequest(failure, { query: fieldError(ErrorCode.invalidViewQuery, checked.problem) })
     let sample
     try {
       sample = await this.store.selectSample(checked.query, DRY_RUN_ROWS)
     } catch (err) {
-      throw badRequest(failure, { query: fieldError('validation_invalid_view_query', engineMessage(err)) })
+      throw badRequest(failure, { query: fieldError(ErrorCode.invalidViewQuery, engineMessage(err)) })
     }
     const inferred = inferViewFields(sample.columns, sample.rows[0], this, [])
     if ('errors' in inferred) throw badRequest(failure, { query: inferred.errors.viewQuery })
@@ -180,13 +181,13 @@ export class CollectionService implements SchemaLookup {
   /** Sets a view's fields from what its query returns (run inside the saving transaction); a 400 for a bad query. */
   private async inferViewSchema(c: Collection, input: Record<string, unknown>, before: Collection | undefined, failure: string) {
     const checked = checkSelect(c.viewQuery)
-    if ('problem' in checked) throw badRequest(failure, { viewQuery: fieldError('validation_invalid_view_query', checked.problem) })
+    if ('problem' in checked) throw badRequest(failure, { viewQuery: fieldError(ErrorCode.invalidViewQuery, checked.problem) })
     c.viewQuery = checked.query
     let sample
     try {
       sample = await this.store.selectSample(checked.query, 1)
     } catch (err) {
-      throw badRequest(failure, { viewQuery: fieldError('validation_invalid_view_query', `Invalid view query: ${engineMessage(err)}`) })
+      throw badRequest(failure, { viewQuery: fieldError(ErrorCode.invalidViewQuery, `Invalid view query: ${engineMessage(err)}`) })
     }
     const submitted = Array.isArray(input.fields) ? input.fields.filter((f) => f && typeof f === 'object') as Record<string, unknown>[] : []
     const inferred = inferViewFields(sample.columns, sample.rows[0], this, submitted, before, checked.query)
@@ -259,7 +260,7 @@ export class CollectionService implements SchemaLookup {
    */
   async importCollections(input: unknown, deleteMissing: boolean): Promise<void> {
     if (!Array.isArray(input) || !input.length) {
-      throw badRequest('An error occurred while validating the submitted data.', { collections: fieldError('validation_required', 'Cannot be blank.') })
+      throw badRequest('An error occurred while validating the submitted data.', { collections: fieldError(ErrorCode.required, 'Cannot be blank.') })
     }
     await this.reload()
     this.deferred = []
@@ -286,14 +287,14 @@ export class CollectionService implements SchemaLookup {
       const errors: ErrorData = {}
       for (const p of pending) {
         if (!p.raw || typeof p.raw !== 'object' || Array.isArray(p.raw)) {
-          throw badRequest('Failed to import collections.', { collections: { [p.index]: fieldError('validation_invalid_value', 'Must be a collection object.') } })
+          throw badRequest('Failed to import collections.', { collections: { [p.index]: fieldError(ErrorCode.invalidValue, 'Must be a collection object.') } })
         }
         try {
           imported.add((await this.importOne(p.raw as Record<string, unknown>, deleteMissing)).id)
         } catch (err) {
           if (!(err instanceof ApiError) || err.status !== 400) throw err
           failed.push(p)
-          errors[p.index] = hasErrors(err.data) ? err.data : fieldError('validation_collections_import_failure', err.message)
+          errors[p.index] = hasErrors(err.data) ? err.data : fieldError(ErrorCode.collectionsImportFailure, err.message)
         }
       }
       if (!failed.length) return imported
@@ -323,7 +324,7 @@ export class CollectionService implements SchemaLookup {
     doomed = doomed.filter((c) => c.type !== 'view')
     while (doomed.length) {
       const free = doomed.filter((c) => !this.all().some((o) => o.id !== c.id && o.fields.some((f) => f.type === 'relation' && f.collectionId === c.id)))
-      if (!free.length) throw badRequest('Failed to import collections.', { collections: fieldError('validation_collections_import_failure', `Cannot delete ${doomed.map((c) => c.name).join(', ')}: still referenced by imported collections.`) })
+      if (!free.length) throw badRequest('Failed to import collections.', { collections: fieldError(ErrorCode.collectionsImportFailure, `Cannot delete ${doomed.map((c) => c.name).join(', ')}: still referenced by imported collections.`) })
       for (const c of free) await this.delete(c.id)
       doomed = doomed.filter((c) => !free.includes(c))
     }

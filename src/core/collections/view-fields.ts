@@ -4,6 +4,7 @@ import type { ResultColumn } from '../../store/select-query.ts'
 import { idField, makeField } from './auth-defaults.ts'
 import { defaultFieldId } from './fields/index.ts'
 import type { Collection, Field, SchemaLookup } from './types.ts'
+import { ErrorCode } from '../error-codes.ts'
 
 /** Auth-collection columns a view never shows to non-superusers (and never lets them filter on). */
 const ALWAYS_HIDDEN = new Set(['password', 'tokenKey'])
@@ -26,9 +27,9 @@ export function inferViewFields(columns: ResultColumn[], sample: unknown[] | und
   // from: when the query names one, expression columns start hidden too (the superuser may un-hide them).
   const secretsNamed = SECRET_WORD.test(query)
   const names = columns.map((c) => c.name)
-  if (!names.includes('id')) return { errors: { viewQuery: fieldError('validation_missing_view_id', 'The view query must return an "id" column.') } }
+  if (!names.includes('id')) return { errors: { viewQuery: fieldError(ErrorCode.missingViewId, 'The view query must return an "id" column.') } }
   const dup = names.find((n, i) => names.indexOf(n) !== i)
-  if (dup) return { errors: { viewQuery: fieldError('validation_duplicated_view_column', `The view query returns the column "${dup}" more than once; give it an alias.`) } }
+  if (dup) return { errors: { viewQuery: fieldError(ErrorCode.duplicatedViewColumn, `The view query returns the column "${dup}" more than once; give it an alias.`) } }
   const fields = columns.map((col, i) => {
     const f = col.name === 'id' ? idField() : fieldOf(col, sample?.[i], schema)
     if (secretsNamed && f.name !== 'id' && !(col.table && col.column)) f.hidden = true

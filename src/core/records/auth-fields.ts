@@ -6,6 +6,7 @@ import { hashPassword, verifyPassword } from '../../auth/passwords.ts'
 import { newTokenKey } from '../ids.ts'
 import type { RecordData } from '../../rules/request-info.ts'
 import type { ResolvedInput } from './input.ts'
+import { ErrorCode } from '../error-codes.ts'
 
 export interface AuthWriteContext {
   /** Superuser or passes the collection's manageRule. */
@@ -25,11 +26,11 @@ export async function applyAuthFields(c: Collection, rec: RecordData, before: Re
 
   if (ctx.isNew) {
     rec.tokenKey = newTokenKey()
-    if (!ctx.privileged && rec.verified) errors.verified = fieldError('validation_values_mismatch', 'Only superusers and managers can change the verified state.')
+    if (!ctx.privileged && rec.verified) errors.verified = fieldError(ErrorCode.valuesMismatch, 'Only superusers and managers can change the verified state.')
   } else {
-    if (!ctx.privileged && rec.verified !== before!.verified) errors.verified = fieldError('validation_values_mismatch', 'Only superusers and managers can change the verified state.')
+    if (!ctx.privileged && rec.verified !== before!.verified) errors.verified = fieldError(ErrorCode.valuesMismatch, 'Only superusers and managers can change the verified state.')
     if (!ctx.privileged && String(rec.email).toLowerCase() !== String(before!.email).toLowerCase()) {
-      errors.email = fieldError('validation_values_mismatch', 'Use the request-email-change flow to change the email.')
+      errors.email = fieldError(ErrorCode.valuesMismatch, 'Use the request-email-change flow to change the email.')
     }
   }
 
@@ -37,10 +38,10 @@ export async function applyAuthFields(c: Collection, rec: RecordData, before: Re
     const plain = typeof password === 'string' ? password : ''
     const pwError = await fieldKind('password')!.validate(pwField as never, plain, { isNew: ctx.isNew })
     if (pwError) errors.password = pwError
-    if (plain !== passwordConfirm) errors.passwordConfirm = fieldError('validation_values_mismatch', "Values don't match.")
+    if (plain !== passwordConfirm) errors.passwordConfirm = fieldError(ErrorCode.valuesMismatch, "Values don't match.")
     if (!ctx.isNew && !ctx.privileged) {
       const ok = typeof oldPassword === 'string' && oldPassword !== '' && await verifyPassword(String(before!.password), oldPassword)
-      if (!ok) errors.oldPassword = fieldError('validation_invalid_old_password', 'Missing or invalid old password.')
+      if (!ok) errors.oldPassword = fieldError(ErrorCode.invalidOldPassword, 'Missing or invalid old password.')
     }
     if (!Object.keys(errors).length) {
       rec.password = await hashPassword(plain)

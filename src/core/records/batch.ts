@@ -9,6 +9,7 @@ import type { Settings } from '../../settings/settings.ts'
 import type { RecordInput, UploadedFile } from './input.ts'
 import { loadRecord } from './record-io.ts'
 import type { RecordService } from './record-service.ts'
+import { ErrorCode } from '../error-codes.ts'
 
 export interface BatchRequest { method: string; url: string; headers?: Record<string, string>; body?: Record<string, unknown> }
 export interface BatchResponse { status: number; body: unknown }
@@ -25,17 +26,17 @@ export interface BatchDeps { store: Store; collections: Pick<CollectionService, 
 export function validateBatch(settings: Settings['batch'], body: Record<string, unknown>): BatchRequest[] {
   if (!settings.enabled) throw forbidden('Batch requests are not allowed.')
   const list = body.requests
-  if (!Array.isArray(list) || list.length === 0) throw badRequest('Something went wrong while processing your request.', { requests: fieldError('validation_required', 'Cannot be blank.') })
+  if (!Array.isArray(list) || list.length === 0) throw badRequest('Something went wrong while processing your request.', { requests: fieldError(ErrorCode.required, 'Cannot be blank.') })
   if (list.length > settings.maxRequests) {
     throw badRequest('Something went wrong while processing your request.', {
-      requests: fieldError('validation_length_too_long', `The length must be no more than ${settings.maxRequests}.`, { max: settings.maxRequests }),
+      requests: fieldError(ErrorCode.lengthTooLong, `The length must be no more than ${settings.maxRequests}.`, { max: settings.maxRequests }),
     })
   }
   const errors: ErrorData = {}
   list.forEach((r, i) => {
     const ok = r && typeof r === 'object' && !Array.isArray(r) && typeof r.method === 'string' && typeof r.url === 'string' && r.url.length <= 2048 &&
       (r.body === undefined || r.body === null || (typeof r.body === 'object' && !Array.isArray(r.body)))
-    if (!ok) errors[String(i)] = fieldError('validation_invalid_batch_request', 'Each request needs a method, a url and an object body.')
+    if (!ok) errors[String(i)] = fieldError(ErrorCode.invalidBatchRequest, 'Each request needs a method, a url and an object body.')
   })
   if (Object.keys(errors).length) throw badRequest('Something went wrong while processing your request.', { requests: errors })
   return list as BatchRequest[]

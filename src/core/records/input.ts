@@ -8,6 +8,7 @@ import { extensionForMime, sniffMime } from '../../files/serve.ts'
 import { effectiveMime } from '../../files/sniff.ts'
 import type { RecordData } from '../../rules/request-info.ts'
 import { uploadHead, uploadSize, type UploadedFile } from './uploaded-file.ts'
+import { ErrorCode } from '../error-codes.ts'
 
 export type { UploadedFile } from './uploaded-file.ts'
 
@@ -106,12 +107,12 @@ function resolveFileField(field: FileField, current: RecordData | null, input: R
   }
   const stage = (files: UploadedFile[]) => files.map((file) => {
     if (uploadSize(file) > maxFileSize(field)) {
-      out.errors[name] = fieldError('validation_file_size_limit', `Failed to upload "${file.filename}" - the maximum allowed file size is ${maxFileSize(field)} bytes.`, { maxSize: maxFileSize(field) })
+      out.errors[name] = fieldError(ErrorCode.fileSizeLimit, `Failed to upload "${file.filename}" - the maximum allowed file size is ${maxFileSize(field)} bytes.`, { maxSize: maxFileSize(field) })
     } else if (field.mimeTypes?.length) {
       // Judged by the bytes, not the client's claim (src/files/sniff.ts).
       const type = effectiveMime(file.mimetype, uploadHead(file))
       if (!mimeAllowed(field, type)) {
-        out.errors[name] = fieldError('validation_invalid_mime_type', `"${file.filename}" content is ${type}; the mime type must be one of: ${field.mimeTypes.join(', ')}.`)
+        out.errors[name] = fieldError(ErrorCode.invalidMimeType, `"${file.filename}" content is ${type}; the mime type must be one of: ${field.mimeTypes.join(', ')}.`)
       }
     }
     let stored = storedFileName(file.filename)

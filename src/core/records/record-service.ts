@@ -25,6 +25,7 @@ import { RecordModel } from './record-model.ts'
 import { enrichExported } from './enrich.ts'
 import { assertWritable, type RecordWrites } from './record-writes.ts'
 import type { ListQuery, ReadQuery } from './list-query.ts'
+import { ErrorCode } from '../error-codes.ts'
 
 export interface ListResult { page: number; perPage: number; totalItems: number; totalPages: number; items: unknown[] }
 
@@ -244,7 +245,7 @@ export class RecordService {
         if (!fresh) throw notFound()
         const resolved = resolveInput(c, fresh, input, ctx.viewer.superuser)
         const errors: ErrorData = { ...resolved.errors, ...authErrors }
-        if ('id' in input.body && input.body.id !== fresh.id) errors.id = fieldError('validation_pk_change', 'The record primary key cannot be changed.')
+        if ('id' in input.body && input.body.id !== fresh.id) errors.id = fieldError(ErrorCode.pkChange, 'The record primary key cannot be changed.')
         const rec: RecordData = { ...fresh, ...resolved.values, ...authPatch, ...hookChanges, id: fresh.id }
         return this.deps.writes.update(c, fresh, rec, { errors, uploads: resolved.uploads, removedFiles: resolved.removedFiles })
       })

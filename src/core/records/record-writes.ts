@@ -17,6 +17,7 @@ import { uniqueViolationFields } from './unique-violation.ts'
 import { RecordModel } from './record-model.ts'
 import { referencesTo, type Reference } from './cascade.ts'
 import { uploadContent, type UploadedFile } from './uploaded-file.ts'
+import { ErrorCode } from '../error-codes.ts'
 
 export interface Upload { name: string; file: UploadedFile }
 
@@ -175,7 +176,7 @@ export class RecordWrites {
     const errors: ErrorData = { ...opts.errors }
     if (!opts.skipValidation) {
       await this.validateFields(c, record.data, before, errors)
-      if (!before && !errors.id && await this.idTakenByOtherAuth(c, record.id)) errors.id = fieldError('validation_not_unique', 'Value must be unique.')
+      if (!before && !errors.id && await this.idTakenByOtherAuth(c, record.id)) errors.id = fieldError(ErrorCode.notUnique, 'Value must be unique.')
     }
     if (hasErrors(errors)) throw badRequest(message, errors)
     if (this.deps.hooks.onRecordValidate.length) {
@@ -217,7 +218,7 @@ export class RecordWrites {
     } catch (err) {
       if (!isUniqueViolation(err)) throw err
       const data: ErrorData = {}
-      for (const name of uniqueViolationFields(err, c)) data[name] = fieldError('validation_not_unique', 'Value must be unique.')
+      for (const name of uniqueViolationFields(err, c)) data[name] = fieldError(ErrorCode.notUnique, 'Value must be unique.')
       throw new ApiError(400, message, data, { cause: err })
     }
   }

@@ -6,6 +6,7 @@ import { badRequest, fieldError, forbidden, notFound } from '../../core/errors.t
 import { SUPERUSERS_NAME } from '../../core/collections/types.ts'
 import { isBackupKey } from '../../backups/backup-storage.ts'
 import { requireSuperuser } from '../context.ts'
+import { ErrorCode } from '../../core/error-codes.ts'
 
 type KeyParams = { key: string }
 
@@ -23,7 +24,7 @@ const superuserRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app }) => 
 
   // Archives are larger than any record upload: the file is streamed to disk, not held in memory, with no size cap (as PocketBase).
   f.post('/api/backups/upload', async (req, reply) => {
-    const required = badRequest('An error occurred while validating the submitted data.', { file: fieldError('validation_required', 'Cannot be blank.') })
+    const required = badRequest('An error occurred while validating the submitted data.', { file: fieldError(ErrorCode.required, 'Cannot be blank.') })
     if (!req.isMultipart()) throw required
     let uploaded = false
     for await (const part of req.parts({ limits: { fileSize: Number.MAX_SAFE_INTEGER } })) {

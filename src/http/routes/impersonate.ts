@@ -6,6 +6,7 @@ import { badRequest, fieldError, notFound } from '../../core/errors.ts'
 import { loadRecord } from '../../core/records/record-io.ts'
 import { parseFields, pickFields } from '../../core/records/fields-picker.ts'
 import { requestInfo, requireSuperuser } from '../context.ts'
+import { ErrorCode } from '../../core/error-codes.ts'
 
 type Params = { collection: string; id: string }
 type Query = Record<string, string | undefined>
@@ -20,12 +21,12 @@ function durationOf(raw: unknown): number {
   const body = raw && typeof raw === 'object' && !Array.isArray(raw) ? raw as Record<string, unknown> : {}
   const d = body.duration ?? 0
   if (typeof d !== 'number' || !Number.isInteger(d)) {
-    throw badRequest('An error occurred while validating the submitted data.', { duration: fieldError('validation_invalid_value', 'Must be a whole number of seconds.') })
+    throw badRequest('An error occurred while validating the submitted data.', { duration: fieldError(ErrorCode.invalidValue, 'Must be a whole number of seconds.') })
   }
-  if (d < 0) throw badRequest('An error occurred while validating the submitted data.', { duration: fieldError('validation_min_greater_equal_than_required', 'Must be no less than 0.', { min: 0 }) })
+  if (d < 0) throw badRequest('An error occurred while validating the submitted data.', { duration: fieldError(ErrorCode.minGreaterEqualThanRequired, 'Must be no less than 0.', { min: 0 }) })
   if (d > MAX_IMPERSONATE_SECONDS) {
     throw badRequest('An error occurred while validating the submitted data.', {
-      duration: fieldError('validation_max_less_equal_than_required', `Must be no greater than ${MAX_IMPERSONATE_SECONDS}.`, { max: MAX_IMPERSONATE_SECONDS }),
+      duration: fieldError(ErrorCode.maxLessEqualThanRequired, `Must be no greater than ${MAX_IMPERSONATE_SECONDS}.`, { max: MAX_IMPERSONATE_SECONDS }),
     })
   }
   return d

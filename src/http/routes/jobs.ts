@@ -5,13 +5,14 @@ import { badRequest, notFound } from '../../core/errors.ts'
 import { parseListQuery } from '../../core/records/list-query.ts'
 import { JOB_STATES, type JobState } from '../../jobs/types.ts'
 import { requireSuperuser } from '../context.ts'
+import { ErrorCode } from '../../core/error-codes.ts'
 
 type Query = Record<string, string | undefined>
 type Params = { id: string }
 
 function stateParam(raw: string | undefined): JobState | undefined {
   if (raw === undefined || raw === '') return undefined
-  if (!JOB_STATES.includes(raw as JobState)) throw badRequest('Invalid job state.', { state: { code: 'validation_invalid_value', message: `Must be one of ${JOB_STATES.join(', ')}.` } })
+  if (!JOB_STATES.includes(raw as JobState)) throw badRequest('Invalid job state.', { state: { code: ErrorCode.invalidValue, message: `Must be one of ${JOB_STATES.join(', ')}.` } })
   return raw as JobState
 }
 

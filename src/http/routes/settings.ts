@@ -7,6 +7,7 @@ import { publicSettings } from '../../settings/settings.ts'
 import { checkS3, s3ConfigFor } from '../../files/s3-check.ts'
 import { requireSuperuser } from '../context.ts'
 import { generateAppleClientSecret } from '../../auth/oauth2/apple-secret.ts'
+import { ErrorCode } from '../../core/error-codes.ts'
 
 type Query = Record<string, string | undefined>
 
@@ -27,7 +28,7 @@ export const settingsRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app 
   f.post('/api/settings/test/email', async (req, reply) => {
     const body = objectBody(req.body)
     const to = body.email
-    if (typeof to !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(to)) throw badRequest('Invalid email.', { email: { code: 'validation_is_email', message: 'Must be a valid email address.' } })
+    if (typeof to !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(to)) throw badRequest('Invalid email.', { email: { code: ErrorCode.isEmail, message: 'Must be a valid email address.' } })
     const s = await app.settings.get()
     await app.mailer.send({ to, subject: `${s.meta.appName} test email`, html: `<p>This is a test email from ${s.meta.appName}.</p>` })
     return reply.status(204).send()

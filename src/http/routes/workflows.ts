@@ -5,6 +5,7 @@ import { badRequest, notFound } from '../../core/errors.ts'
 import { parseListQuery } from '../../core/records/list-query.ts'
 import { WORKFLOW_STATES, type WorkflowState } from '../../jobs/workflows/types.ts'
 import { requireSuperuser } from '../context.ts'
+import { ErrorCode } from '../../core/error-codes.ts'
 
 type Query = Record<string, string | undefined>
 type Params = { id: string }
@@ -27,7 +28,7 @@ export const workflowRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app 
   f.post<{ Params: Params }>('/api/workflows/:id/signal', async (req) => {
     const body = req.body as { name?: unknown; data?: unknown } | null
     if (!body || typeof body !== 'object' || typeof body.name !== 'string' || !/^[\w.:-]{1,100}$/.test(body.name)) {
-      throw badRequest('Invalid signal.', { name: { code: 'validation_required', message: 'A signal name (letters, digits, _ . : -) is required.' } })
+      throw badRequest('Invalid signal.', { name: { code: ErrorCode.required, message: 'A signal name (letters, digits, _ . : -) is required.' } })
     }
     if (!(await app.workflows.get(req.params.id))) throw missing()
     if (!(await app.workflows.signal(req.params.id, body.name, body.data ?? null))) throw badRequest('The workflow has finished.')

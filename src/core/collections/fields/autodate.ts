@@ -5,6 +5,7 @@ import type { AutodateField } from '../types.ts'
 import type { FieldKind } from './kind.ts'
 import { baseOf, checkId, err, optBool, textFromDb } from './common.ts'
 import { normalizeDate } from './date.ts'
+import { ErrorCode } from '../../error-codes.ts'
 
 /**
  * The value to store when saving a record: `now` if the field fires for this operation (onCreate for inserts,
@@ -26,8 +27,8 @@ export const autodateKind: FieldKind<AutodateField> = {
     checkId(errors, f.id)
     // a field that never fires would stay '' forever, so PocketBase requires at least one trigger
     if (!f.onCreate && !f.onUpdate) {
-      errors.onCreate = err('validation_required', 'Either onCreate or onUpdate must be enabled')
-      errors.onUpdate = err('validation_required', 'Either onCreate or onUpdate must be enabled')
+      errors.onCreate = err(ErrorCode.required, 'Either onCreate or onUpdate must be enabled')
+      errors.onUpdate = err(ErrorCode.required, 'Either onCreate or onUpdate must be enabled')
     }
     return errors
   },

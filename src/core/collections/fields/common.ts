@@ -2,6 +2,7 @@
 import { sentenize, type FieldError } from '../../errors.ts'
 import type { Field } from '../types.ts'
 import { defaultFieldId } from './field-id.ts'
+import { ErrorCode } from '../../error-codes.ts'
 
 /** Builds a FieldError, interpolating `{{.key}}` placeholders from params and sentenizing like PocketBase. */
 export function err(code: string, message: string, params?: Record<string, unknown>): FieldError {
@@ -9,8 +10,8 @@ export function err(code: string, message: string, params?: Record<string, unkno
   return params ? { code, message: sentenize(text), params } : { code, message: sentenize(text) }
 }
 
-export const requiredError = () => err('validation_required', 'Cannot be blank')
-export const unsupportedType = () => err('validation_unsupported_value_type', 'Invalid or unsupported value type')
+export const requiredError = () => err(ErrorCode.required, 'Cannot be blank')
+export const unsupportedType = () => err(ErrorCode.unsupportedValueType, 'Invalid or unsupported value type')
 
 /** PocketBase JSON ints are limited to the JS safe range so values round-trip through clients. */
 export const MAX_SAFE_JSON_INT = Number.MAX_SAFE_INTEGER
@@ -109,15 +110,15 @@ export const optStringList = (v: unknown): string[] | null =>
 export function checkInt(
   errors: Record<string, FieldError>, key: string, value: number, min: number, max = MAX_SAFE_JSON_INT,
 ): void {
-  if (!Number.isInteger(value)) errors[key] = err('validation_invalid_value', 'Must be an integer')
-  else if (value !== 0 && value < min) errors[key] = err('validation_min_greater_equal_than_required', 'Must be no less than {{.threshold}}', { threshold: min })
-  else if (value !== 0 && value > max) errors[key] = err('validation_max_less_equal_than_required', 'Must be no greater than {{.threshold}}', { threshold: max })
+  if (!Number.isInteger(value)) errors[key] = err(ErrorCode.invalidValue, 'Must be an integer')
+  else if (value !== 0 && value < min) errors[key] = err(ErrorCode.minGreaterEqualThanRequired, 'Must be no less than {{.threshold}}', { threshold: min })
+  else if (value !== 0 && value > max) errors[key] = err(ErrorCode.maxLessEqualThanRequired, 'Must be no greater than {{.threshold}}', { threshold: max })
 }
 
 /** Field id check shared by all kinds (PocketBase: required, 1–100 chars). */
 export function checkId(errors: Record<string, FieldError>, id: string): void {
   if (!id) errors.id = requiredError()
-  else if (id.length > 100) errors.id = err('validation_length_out_of_range', 'The length must be between 1 and 100', { min: 1, max: 100 })
+  else if (id.length > 100) errors.id = err(ErrorCode.lengthOutOfRange, 'The length must be between 1 and 100', { min: 1, max: 100 })
 }
 
 /** A DNS domain as ozzo's is.Domain accepts it (labels 1–63 chars, alnum/hyphen, TLD not numeric). */
@@ -137,10 +138,10 @@ export function checkDomainOptions(
   const o = only ?? []
   const domainErr = (list: string[]) => {
     const bad = list.findIndex((d) => !isDomain(d))
-    return bad < 0 ? undefined : err('validation_is_domain', 'Must be a valid domain', { index: bad, value: list[bad] })
+    return bad < 0 ? undefined : err(ErrorCode.isDomain, 'Must be a valid domain', { index: bad, value: list[bad] })
   }
-  const exceptErr = o.length > 0 && e.length > 0 ? err('validation_empty', 'Must be blank') : domainErr(e)
-  const onlyErr = e.length > 0 && o.length > 0 ? err('validation_empty', 'Must be blank') : domainErr(o)
+  const exceptErr = o.length > 0 && e.length > 0 ? err(ErrorCode.empty, 'Must be blank') : domainErr(e)
+  const onlyErr = e.length > 0 && o.length > 0 ? err(ErrorCode.empty, 'Must be blank') : domainErr(o)
   if (exceptErr) errors.exceptDomains = exceptErr
   if (onlyErr) errors.onlyDomains = onlyErr
 }

@@ -4,6 +4,7 @@ import { formatDate } from '../../clock.ts'
 import type { DateField } from '../types.ts'
 import type { FieldKind } from './kind.ts'
 import { baseOf, checkId, err, optBool, optString, requiredError, textFromDb, unsupportedType } from './common.ts'
+import { ErrorCode } from '../../error-codes.ts'
 
 /**
  * Accepted input: the PocketBase layout, RFC 3339 / ISO 8601 (`T` or space separator, optional seconds and
@@ -61,11 +62,11 @@ export const dateKind: FieldKind<DateField> = {
   validateOptions(f) {
     const errors: Record<string, FieldError> = {}
     checkId(errors, f.id)
-    const invalid = () => err('validation_date_invalid', 'Must be a valid date')
+    const invalid = () => err(ErrorCode.dateInvalid, 'Must be a valid date')
     if (f.min && !normalizeDate(f.min)) errors.min = invalid()
     if (f.max && !normalizeDate(f.max)) errors.max = invalid()
     else if (f.min && f.max && !errors.min && normalizeDate(f.max) < normalizeDate(f.min)) {
-      errors.max = err('validation_date_out_of_range', 'The date is out of range')
+      errors.max = err(ErrorCode.dateOutOfRange, 'The date is out of range')
     }
     return errors
   },
@@ -76,12 +77,12 @@ export const dateKind: FieldKind<DateField> = {
     if (typeof value !== 'string') return unsupportedType()
     if (value === '') return f.required ? requiredError() : null
     const v = normalizeDate(value)
-    if (!v) return err('validation_date_invalid', 'Must be a valid date')
+    if (!v) return err(ErrorCode.dateInvalid, 'Must be a valid date')
     // the fixed-width layout sorts lexically in time order
     const min = normalizeDate(f.min)
-    if (min && v < min) return err('validation_min_greater_equal_than_required', 'Must be no less than {{.threshold}}', { threshold: min })
+    if (min && v < min) return err(ErrorCode.minGreaterEqualThanRequired, 'Must be no less than {{.threshold}}', { threshold: min })
     const max = normalizeDate(f.max)
-    if (max && v > max) return err('validation_max_less_equal_than_required', 'Must be no greater than {{.threshold}}', { threshold: max })
+    if (max && v > max) return err(ErrorCode.maxLessEqualThanRequired, 'Must be no greater than {{.threshold}}', { threshold: max })
     return null
   },
   fromDb: (_f, raw) => textFromDb(raw),

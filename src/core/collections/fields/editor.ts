@@ -3,6 +3,7 @@ import type { FieldError } from '../../errors.ts'
 import type { EditorField } from '../types.ts'
 import type { FieldKind } from './kind.ts'
 import { baseOf, castString, checkId, checkInt, err, optBool, optNumber, requiredError, textFromDb, unsupportedType } from './common.ts'
+import { ErrorCode } from '../../error-codes.ts'
 
 export const DEFAULT_EDITOR_MAX_SIZE = 5 << 20
 
@@ -34,7 +35,7 @@ export const editorKind: FieldKind<EditorField> = {
     const maxSize = editorMaxSize(f)
     // cheap pre-check: UTF-8 needs at most 3 bytes per UTF-16 unit, so short strings can skip the byte count
     if (value.length * 3 > maxSize && Buffer.byteLength(value, 'utf8') > maxSize) {
-      return err('validation_content_size_limit', 'The maximum allowed content size is {{.maxSize}} bytes', { maxSize })
+      return err(ErrorCode.contentSizeLimit, 'The maximum allowed content size is {{.maxSize}} bytes', { maxSize })
     }
     return null
   },

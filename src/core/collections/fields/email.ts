@@ -2,6 +2,7 @@
 import type { EmailField } from '../types.ts'
 import { err } from './common.ts'
 import { domainFieldKind, domainListed } from './domain-field.ts'
+import { ErrorCode } from '../../error-codes.ts'
 
 const LOCAL = /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}$/
 const LABEL = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/
@@ -23,8 +24,8 @@ export function isEmail(value: string): boolean {
 export const emailKind = domainFieldKind<EmailField>({
   type: 'email',
   domainOf: (value) => (isEmail(value) ? value.slice(value.lastIndexOf('@') + 1) : undefined),
-  invalid: err('validation_is_email', 'Must be a valid email address'),
-  domainNotAllowed: err('validation_email_domain_not_allowed', 'Email domain is not allowed'),
+  invalid: err(ErrorCode.isEmail, 'Must be a valid email address'),
+  domainNotAllowed: err(ErrorCode.emailDomainNotAllowed, 'Email domain is not allowed'),
 })
 
 export { domainListed }

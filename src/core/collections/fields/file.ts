@@ -6,6 +6,7 @@ import {
   baseOf, checkId, checkInt, err, isMultiple, listFromDb, listToDb, normalizeList, optBool, optNumber,
   optStringList, requiredError, toUniqueStrings,
 } from './common.ts'
+import { ErrorCode } from '../../error-codes.ts'
 
 export const DEFAULT_FILE_MAX_SIZE = 5 << 20
 
@@ -28,9 +29,9 @@ export function mimeAllowed(f: FileField, mime: string): boolean {
 /** Stored filename sanity: 1–150 chars, no leading dot, no path separators (names become storage keys). */
 export function checkFilename(name: string): FieldError | null {
   if (name.length < 1 || name.length > 150) {
-    return err('validation_length_out_of_range', 'The length must be between 1 and 150', { min: 1, max: 150 })
+    return err(ErrorCode.lengthOutOfRange, 'The length must be between 1 and 150', { min: 1, max: 150 })
   }
-  if (name.startsWith('.') || /[/\\\0]/.test(name)) return err('validation_match_invalid', 'Must be in a valid format')
+  if (name.startsWith('.') || /[/\\\0]/.test(name)) return err(ErrorCode.matchInvalid, 'Must be in a valid format')
   return null
 }
 
@@ -58,7 +59,7 @@ export const fileKind: FieldKind<FileField> = {
       return !m || (m[1] === '0' && m[2] === '0')
     })
     if (badThumb >= 0) {
-      errors.thumbs = err('validation_invalid_thumb_size', 'Invalid thumb size {{.value}}', { index: badThumb, value: f.thumbs![badThumb] })
+      errors.thumbs = err(ErrorCode.invalidThumbSize, 'Invalid thumb size {{.value}}', { index: badThumb, value: f.thumbs![badThumb] })
     }
     return errors
   },
@@ -70,7 +71,7 @@ export const fileKind: FieldKind<FileField> = {
     if (!names.length) return f.required ? requiredError() : null
     const maxSelect = maxFiles(f)
     if (names.length > maxSelect) {
-      return err('validation_too_many_files', 'The maximum allowed files is {{.maxSelect}}', { maxSelect })
+      return err(ErrorCode.tooManyFiles, 'The maximum allowed files is {{.maxSelect}}', { maxSelect })
     }
     for (const name of names) {
       const e = checkFilename(name)

@@ -3,6 +3,7 @@ import type { FieldError } from '../../errors.ts'
 import type { GeoPointField } from '../types.ts'
 import type { FieldKind } from './kind.ts'
 import { baseOf, checkId, err, optBool, requiredError, unsupportedType } from './common.ts'
+import { ErrorCode } from '../../error-codes.ts'
 
 export interface GeoPoint { lon: number; lat: number }
 
@@ -40,8 +41,8 @@ export const geoPointKind: FieldKind<GeoPointField> = {
   validate(f, value) {
     const p = value as GeoPoint
     if (!p || typeof p !== 'object' || !Number.isFinite(p.lon) || !Number.isFinite(p.lat)) return unsupportedType()
-    if (p.lon < -180 || p.lon > 180) return err('validation_invalid_geo_point', 'Longitude must be between -180 and 180 degrees')
-    if (p.lat < -90 || p.lat > 90) return err('validation_invalid_geo_point', 'Latitude must be between -90 and 90 degrees')
+    if (p.lon < -180 || p.lon > 180) return err(ErrorCode.invalidGeoPoint, 'Longitude must be between -180 and 180 degrees')
+    if (p.lat < -90 || p.lat > 90) return err(ErrorCode.invalidGeoPoint, 'Latitude must be between -90 and 90 degrees')
     return f.required && p.lon === 0 && p.lat === 0 ? requiredError() : null
   },
   fromDb: (_f, raw) => {

@@ -16,6 +16,7 @@ import { relationKind } from './relation.ts'
 import { selectKind } from './select.ts'
 import { textKind } from './text.ts'
 import { urlKind } from './url.ts'
+import { ErrorCode } from '../../error-codes.ts'
 
 export type { FieldKind, FieldValidationContext, OptionsLookup } from './kind.ts'
 export { applyModifier, parseModifierKey, type ModifierOp } from './modifiers.ts'
@@ -56,12 +57,12 @@ const RESERVED_AUTH = ['passwordConfirm', 'oldPassword']
  * SQLite column names are.
  */
 export function validateFieldName(name: string, isAuth: boolean): FieldError | null {
-  if (typeof name !== 'string' || name === '') return err('validation_required', 'Cannot be blank')
-  if (name.length > 100) return err('validation_length_out_of_range', 'The length must be between 1 and 100', { min: 1, max: 100 })
-  if (!/^\w+$/.test(name)) return err('validation_match_invalid', 'Must be in a valid format')
+  if (typeof name !== 'string' || name === '') return err(ErrorCode.required, 'Cannot be blank')
+  if (name.length > 100) return err(ErrorCode.lengthOutOfRange, 'The length must be between 1 and 100', { min: 1, max: 100 })
+  if (!/^\w+$/.test(name)) return err(ErrorCode.matchInvalid, 'Must be in a valid format')
   const lower = name.toLowerCase()
   const reserved = isAuth ? [...RESERVED, ...RESERVED_AUTH] : RESERVED
-  if (reserved.some((r) => r.toLowerCase() === lower)) return err('validation_not_in_invalid', 'Must not be in list')
-  if (lower.includes('_via_')) return err('validation_found_via', 'The value cannot contain "_via_"')
+  if (reserved.some((r) => r.toLowerCase() === lower)) return err(ErrorCode.notInInvalid, 'Must not be in list')
+  if (lower.includes('_via_')) return err(ErrorCode.foundVia, 'The value cannot contain "_via_"')
   return null
 }

@@ -3,6 +3,7 @@ import type { FieldError } from '../../errors.ts'
 import type { JsonField } from '../types.ts'
 import type { FieldKind } from './kind.ts'
 import { baseOf, checkId, checkInt, err, optBool, optNumber, requiredError } from './common.ts'
+import { ErrorCode } from '../../error-codes.ts'
 
 export const DEFAULT_JSON_MAX_SIZE = 1 << 20
 
@@ -63,10 +64,10 @@ export const jsonKind: FieldKind<JsonField> = {
   normalize: (_f, raw) => normalizeJson(raw),
   validate(f, value) {
     const text = serializeJson(value)
-    if (text === undefined) return err('validation_invalid_json', 'Must be a valid json value')
+    if (text === undefined) return err(ErrorCode.invalidJson, 'Must be a valid json value')
     const maxSize = jsonMaxSize(f)
     if (text.length * 3 > maxSize && Buffer.byteLength(text, 'utf8') > maxSize) {
-      return err('validation_json_size_limit', 'The maximum allowed JSON size is {{.maxSize}} bytes', { maxSize })
+      return err(ErrorCode.jsonSizeLimit, 'The maximum allowed JSON size is {{.maxSize}} bytes', { maxSize })
     }
     if (f.required && (text === 'null' || text === '""' || text === '[]' || text === '{}')) return requiredError()
     return null

@@ -3,11 +3,12 @@ import type { FieldError } from '../../errors.ts'
 import type { Field } from '../types.ts'
 import { err, isScalarList, normalizeList, toUniqueStrings } from './common.ts'
 import { castNumber, parseNumber } from './number.ts'
+import { ErrorCode } from '../../error-codes.ts'
 
 export type ModifierOp = 'prepend' | 'append' | 'remove' | 'add' | 'subtract'
 
-const notANumber = () => err('validation_not_a_number', 'The submitted number is not properly formatted')
-const invalid = (message: string) => err('validation_invalid_value', message)
+const notANumber = () => err(ErrorCode.notANumber, 'The submitted number is not properly formatted')
+const invalid = (message: string) => err(ErrorCode.invalidValue, message)
 
 /**
  * Parses a body key into its field name and modifier (`+name`, `name+`, `name-`), or undefined if the key has

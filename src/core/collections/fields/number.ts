@@ -3,6 +3,7 @@ import type { FieldError } from '../../errors.ts'
 import type { NumberField } from '../types.ts'
 import type { FieldKind } from './kind.ts'
 import { baseOf, checkId, err, formatFloat, optBool, optNullableNumber, requiredError, unsupportedType } from './common.ts'
+import { ErrorCode } from '../../error-codes.ts'
 
 const NUMERIC = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/
 const SPECIAL = /^[+-]?(inf|infinity|nan)$/i
@@ -48,11 +49,11 @@ export const numberKind: FieldKind<NumberField> = {
   validateOptions(f) {
     const errors: Record<string, FieldError> = {}
     checkId(errors, f.id)
-    const intErr = () => err('validation_only_int_constraint', 'Decimal numbers are not allowed')
+    const intErr = () => err(ErrorCode.onlyIntConstraint, 'Decimal numbers are not allowed')
     if (f.min !== null && f.onlyInt && !isInt(f.min)) errors.min = intErr()
     if (f.max !== null && f.onlyInt && !isInt(f.max)) errors.max = intErr()
     else if (f.min !== null && f.max !== null && f.max < f.min) {
-      errors.max = err('validation_min_greater_equal_than_required', 'Must be no less than {{.threshold}}', { threshold: f.min })
+      errors.max = err(ErrorCode.minGreaterEqualThanRequired, 'Must be no less than {{.threshold}}', { threshold: f.min })
     }
     return errors
   },
@@ -61,15 +62,15 @@ export const numberKind: FieldKind<NumberField> = {
   normalize: (_f, raw) => castNumber(raw),
   validate(f, value) {
     if (typeof value !== 'number') return unsupportedType()
-    if (!Number.isFinite(value)) return err('validation_not_a_number', 'The submitted number is not properly formatted')
+    if (!Number.isFinite(value)) return err(ErrorCode.notANumber, 'The submitted number is not properly formatted')
     // PocketBase treats 0 as "empty": required rejects it and the other constraints are skipped
     if (value === 0) return f.required ? requiredError() : null
-    if (f.onlyInt && !isInt(value)) return err('validation_only_int_constraint', 'Decimal numbers are not allowed')
+    if (f.onlyInt && !isInt(value)) return err(ErrorCode.onlyIntConstraint, 'Decimal numbers are not allowed')
     if (f.min !== null && value < f.min) {
-      return err('validation_min_number_constraint', `Must be larger than ${formatFloat(f.min)}`, { min: f.min })
+      return err(ErrorCode.minNumberConstraint, `Must be larger than ${formatFloat(f.min)}`, { min: f.min })
     }
     if (f.max !== null && value > f.max) {
-      return err('validation_max_number_constraint', `Must be less than ${formatFloat(f.max)}`, { max: f.max })
+      return err(ErrorCode.maxNumberConstraint, `Must be less than ${formatFloat(f.max)}`, { max: f.max })
     }
     return null
   },

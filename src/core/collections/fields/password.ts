@@ -5,6 +5,7 @@ import type { FieldKind } from './kind.ts'
 import { baseOf, castString, checkId, checkInt, err, optBool, optNumber, optString, requiredError, textFromDb, unsupportedType } from './common.ts'
 import { patternProblem } from './regex.ts'
 import { checkTextValue } from './text.ts'
+import { ErrorCode } from '../../error-codes.ts'
 
 /** PocketBase's bcrypt input limit; kept for API compatibility even though Basalt hashes with argon2. */
 export const PASSWORD_MAX = 71
@@ -32,7 +33,7 @@ export const passwordKind: FieldKind<PasswordField> = {
     checkInt(errors, 'cost', f.cost, 4, 31)
     if (f.pattern) {
       const problem = patternProblem(f.pattern)
-      if (problem) errors.pattern = err('validation_invalid_regex', problem)
+      if (problem) errors.pattern = err(ErrorCode.invalidRegex, problem)
     }
     return errors
   },

@@ -6,6 +6,7 @@ import {
   baseOf, checkId, checkInt, err, isMultiple, listFromDb, listToDb, normalizeList, optBool, optNumber, optString,
   requiredError, toUniqueStrings,
 } from './common.ts'
+import { ErrorCode } from '../../error-codes.ts'
 
 /**
  * Shape of an id that could exist. Record ids are `[a-z0-9]{15}` by default and custom id patterns may not
@@ -14,7 +15,7 @@ import {
  */
 const ID_SHAPE = /^[\w-]{1,255}$/
 
-const missing = () => err('validation_missing_rel_records', 'Failed to find all relation records with the provided ids')
+const missing = () => err(ErrorCode.missingRelRecords, 'Failed to find all relation records with the provided ids')
 
 export const relationKind: FieldKind<RelationField> = {
   type: 'relation',
@@ -35,7 +36,7 @@ export const relationKind: FieldKind<RelationField> = {
     if (!f.collectionId) errors.collectionId = requiredError()
     else if (lookup.find(f.collectionId)?.id !== f.collectionId) {
       // must reference by id (a name would break on rename), like PocketBase
-      errors.collectionId = err('validation_field_relation_missing_collection', "The relation collection doesn't exist")
+      errors.collectionId = err(ErrorCode.fieldRelationMissingCollection, "The relation collection doesn't exist")
     }
     checkInt(errors, 'minSelect', f.minSelect, 0)
     if (f.minSelect > 0 && f.maxSelect === 0) errors.maxSelect = requiredError()
@@ -49,10 +50,10 @@ export const relationKind: FieldKind<RelationField> = {
     const ids = toUniqueStrings(value)
     if (!ids.length) return f.required ? requiredError() : null
     if (f.minSelect > 0 && ids.length < f.minSelect) {
-      return err('validation_not_enough_values', 'Select at least {{.minSelect}}', { minSelect: f.minSelect })
+      return err(ErrorCode.notEnoughValues, 'Select at least {{.minSelect}}', { minSelect: f.minSelect })
     }
     const maxSelect = Math.max(f.maxSelect, 1)
-    if (ids.length > maxSelect) return err('validation_too_many_values', 'Select no more than {{.maxSelect}}', { maxSelect })
+    if (ids.length > maxSelect) return err(ErrorCode.tooManyValues, 'Select no more than {{.maxSelect}}', { maxSelect })
     if (!ids.every((id) => ID_SHAPE.test(id))) return missing()
     if (!ctx.existingIds) return null // caller opted out of the existence check (e.g. trusted internal writes)
     const found = await ctx.existingIds(f.collectionId, ids)

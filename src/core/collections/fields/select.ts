@@ -6,6 +6,7 @@ import {
   baseOf, checkId, checkInt, err, isMultiple, listFromDb, listToDb, normalizeList, optBool, optNumber,
   optStringList, requiredError, toUniqueStrings,
 } from './common.ts'
+import { ErrorCode } from '../../error-codes.ts'
 
 export const selectKind: FieldKind<SelectField> = {
   type: 'select',
@@ -22,7 +23,7 @@ export const selectKind: FieldKind<SelectField> = {
     const errors: Record<string, FieldError> = {}
     checkId(errors, f.id)
     if (!f.values.length) errors.values = requiredError()
-    else if (f.values.some((v) => v === '')) errors.values = err('validation_invalid_value', 'Values must not be empty')
+    else if (f.values.some((v) => v === '')) errors.values = err(ErrorCode.invalidValue, 'Values must not be empty')
     checkInt(errors, 'maxSelect', f.maxSelect, 0, Math.max(f.values.length, 1))
     return errors
   },
@@ -33,10 +34,10 @@ export const selectKind: FieldKind<SelectField> = {
     const list = toUniqueStrings(value)
     if (!list.length) return f.required ? requiredError() : null
     const maxSelect = Math.max(f.maxSelect, 1)
-    if (list.length > maxSelect) return err('validation_too_many_values', 'Select no more than {{.maxSelect}}', { maxSelect })
+    if (list.length > maxSelect) return err(ErrorCode.tooManyValues, 'Select no more than {{.maxSelect}}', { maxSelect })
     const allowed = new Set(f.values)
     const bad = list.find((v) => !allowed.has(v))
-    if (bad !== undefined) return err('validation_invalid_value', 'Invalid value {{.value}}', { value: bad })
+    if (bad !== undefined) return err(ErrorCode.invalidValue, 'Invalid value {{.value}}', { value: bad })
     return null
   },
   fromDb: (f, raw) => listFromDb(f, raw),

@@ -4,6 +4,7 @@ import type { TextField } from '../types.ts'
 import type { FieldKind } from './kind.ts'
 import { baseOf, castString, checkId, checkInt, err, optBool, optNumber, optString, requiredError, textFromDb, unsupportedType } from './common.ts'
 import { generateFromPattern, matchesPattern, patternProblem } from './regex.ts'
+import { ErrorCode } from '../../error-codes.ts'
 
 export { generateFromPattern }
 
@@ -24,10 +25,10 @@ export const runeLength = (s: string): number => {
 export function checkTextValue(value: string, min: number, max: number, pattern: string, maxMessage: string): FieldError | null {
   const length = runeLength(value)
   if (min > 0 && length < min) {
-    return err('validation_min_text_constraint', 'Must be at least {{.min}} character(s)', { min })
+    return err(ErrorCode.minTextConstraint, 'Must be at least {{.min}} character(s)', { min })
   }
-  if (max > 0 && length > max) return err('validation_max_text_constraint', maxMessage, { max })
-  if (pattern && !matchesPattern(pattern, value)) return err('validation_invalid_format', 'Invalid value format')
+  if (max > 0 && length > max) return err(ErrorCode.maxTextConstraint, maxMessage, { max })
+  if (pattern && !matchesPattern(pattern, value)) return err(ErrorCode.invalidFormat, 'Invalid value format')
   return null
 }
 
@@ -60,26 +61,26 @@ export const textKind: FieldKind<TextField> = {
   validateOptions(f) {
     const errors: Record<string, FieldError> = {}
     checkId(errors, f.id)
-    if (f.primaryKey && f.name !== 'id') errors.name = err('validation_in_invalid', 'The primary key must be named "id"')
+    if (f.primaryKey && f.name !== 'id') errors.name = err(ErrorCode.inInvalid, 'The primary key must be named "id"')
     checkInt(errors, 'min', f.min, 0)
     checkInt(errors, 'max', f.max, f.min)
     if (f.primaryKey && !f.pattern) errors.pattern = requiredError()
     else if (f.pattern) {
       const problem = patternProblem(f.pattern)
-      if (problem) errors.pattern = err('validation_invalid_regex', problem)
+      if (problem) errors.pattern = err(ErrorCode.invalidRegex, problem)
     }
-    if (f.primaryKey && f.hidden) errors.hidden = err('validation_empty', 'Must be blank')
+    if (f.primaryKey && f.hidden) errors.hidden = err(ErrorCode.empty, 'Must be blank')
     if (f.primaryKey && !f.required) errors.required = requiredError()
     if (f.autogeneratePattern) {
       // like PocketBase: generate a few samples and check them against the field's own constraints
       for (let n = 0; n < 10 && !errors.autogeneratePattern; n++) {
         let sample: string
         try { sample = generateFromPattern(f.autogeneratePattern) } catch (e) {
-          errors.autogeneratePattern = err('validation_invalid_autogenerate_pattern', (e as Error).message)
+          errors.autogeneratePattern = err(ErrorCode.invalidAutogeneratePattern, (e as Error).message)
           break
         }
         if (validatePlain(f, sample)) {
-          errors.autogeneratePattern = err('validation_invalid_autogenerate_pattern_value',
+          errors.autogeneratePattern = err(ErrorCode.invalidAutogeneratePatternValue,
             `The provided autogenerate pattern could produce invalid field values, ex.: ${JSON.stringify(sample)}`)
         }
       }
@@ -96,7 +97,7 @@ export const textKind: FieldKind<TextField> = {
       if (!ctx.isNew) return null
       const bad = FORBIDDEN_PK.exec(value)
       if (bad || WINDOWS_RESERVED.test(value)) {
-        return err('validation_pk_forbidden', 'The record primary key contains forbidden characters', { forbidden: bad ? bad[0] : value })
+        return err(ErrorCode.pkForbidden, 'The record primary key contains forbidden characters', { forbidden: bad ? bad[0] : value })
       }
     }
     return validatePlain(f, value)

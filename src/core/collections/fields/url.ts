@@ -2,6 +2,7 @@
 import type { UrlField } from '../types.ts'
 import { err } from './common.ts'
 import { domainFieldKind } from './domain-field.ts'
+import { ErrorCode } from '../../error-codes.ts'
 
 /** Same upper bound as govalidator's IsURL, which PocketBase's check relies on. */
 const MAX_URL_LENGTH = 2083
@@ -21,6 +22,6 @@ export function urlHost(value: string): string | undefined {
 export const urlKind = domainFieldKind<UrlField>({
   type: 'url',
   domainOf: urlHost,
-  invalid: err('validation_invalid_url', 'Must be a valid url'),
-  domainNotAllowed: err('validation_url_domain_not_allowed', 'Url domain is not allowed'),
+  invalid: err(ErrorCode.invalidUrl, 'Must be a valid url'),
+  domainNotAllowed: err(ErrorCode.urlDomainNotAllowed, 'Url domain is not allowed'),
 })
