@@ -12,6 +12,7 @@ import { sql } from '../store/sql.ts'
 import type { Store } from '../store/types.ts'
 import type { AuthInfo, RequestInfo } from '../rules/request-info.ts'
 import { burnVerification, verifyPassword } from './passwords.ts'
+import { rehashIfNeeded } from './rehash.ts'
 import { peekClaims, signToken, verifyToken, type TokenType } from './tokens.ts'
 import { MfaService, mfaIdOf, type AuthMethod } from './mfa.ts'
 import { oauth2AuthMethods } from './oauth2/auth-methods.ts'
@@ -102,6 +103,8 @@ export class AuthService {
       const record = await this.findByIdentity(c, identity as string, identityField ? [identityField as string] : fields)
       const ok = record ? await verifyPassword(String(record.password), password as string) : (await burnVerification(password as string), false)
       if (!record || !ok) throw badRequest('Failed to authenticate.')
+      // Imported PocketBase (bcrypt) hashes become argon2id on the first successful login.
+      await rehashIfNeeded(this.deps.store, c, record, password as string)
       return this.respond(c, record, q, { ...info, context: 'password' }, { method: 'password', mfaId: mfaIdOf(info, body) })
     })
   }

@@ -1,7 +1,7 @@
 // Unit tests for argon2id password hashing and timing equalization.
 import { describe, expect, it } from 'vitest'
 import { parseOptions } from '@node-rs/argon2'
-import { DUMMY_HASH, HASH_OPTIONS, burnVerification, hashPassword, needsRehash, verifyPassword } from './passwords.ts'
+import { DUMMY_HASH, HASH_OPTIONS, MAX_BCRYPT_COST, burnVerification, hashPassword, isBcryptHash, needsRehash, verifyPassword } from './passwords.ts'
 
 describe('passwords', () => {
   it('round-trips and produces an argon2id PHC string with the configured params', async () => {
@@ -60,5 +60,31 @@ describe('passwords', () => {
     expect(burn).toBeGreaterThan(2)
     expect(real).toBeGreaterThan(2)
     await expect(burnVerification(undefined as unknown as string)).resolves.toBeUndefined()
+  })
+})
+
+describe('bcrypt hashes (imported from PocketBase)', () => {
+  it('verifies $2a$/$2b$/$2y$ hashes and marks them for rehashing', async () => {
+    const bcrypt = (await import('bcryptjs')).default
+    const h = bcrypt.hashSync('pb-password-1', 4)
+    for (const variant of [h, h.replace(/^\$2b\$/, '$2a$'), h.replace(/^\$2b\$/, '$2y$')]) {
+      expect(isBcryptHash(variant)).toBe(true)
+      expect(await verifyPassword(variant, 'pb-password-1')).toBe(true)
+      expect(await verifyPassword(variant, 'pb-password-2')).toBe(false)
+      expect(needsRehash(variant)).toBe(true)
+    }
+  })
+
+  it('refuses malformed bcrypt strings and costs above the bound without running them', async () => {
+    const bcrypt = (await import('bcryptjs')).default
+    const h = bcrypt.hashSync('pw', 4)
+    const tooCostly = h.replace(/^\$2b\$04\$/, `$2b$${MAX_BCRYPT_COST + 1}$`)
+    const started = performance.now()
+    expect(await verifyPassword(tooCostly, 'pw')).toBe(false)
+    expect(await verifyPassword(h.replace(/^\$2b\$04\$/, '$2b$31$'), 'pw')).toBe(false)
+    expect(performance.now() - started).toBeLessThan(1000)
+    expect(await verifyPassword(h.slice(0, -1), 'pw')).toBe(false)
+    expect(await verifyPassword(h.replace(/^\$2b\$/, '$2x$'), 'pw')).toBe(false)
+    expect(await verifyPassword(h.replace(/^\$2b\$04\$/, '$2b$03$'), 'pw')).toBe(false)
   })
 })

@@ -1,6 +1,7 @@
-// Password hashing (argon2id, PHC strings) with constant-cost handling of unknown identities.
+// Password hashing (argon2id, PHC strings) with constant-cost handling of unknown identities; bcrypt accepted for imports.
 import { availableParallelism } from 'node:os'
 import { hash, verify, parseOptions, type Algorithm, type Options } from '@node-rs/argon2'
+import bcrypt from 'bcryptjs'
 
 /**
  * At most one argon2 computation per CPU at a time: each holds 19 MiB and a whole core, so a burst
@@ -58,9 +59,38 @@ export async function hashPassword(plain: string): Promise<string> {
   return limited(() => hash(plain, HASH_OPTIONS))
 }
 
-/** True only if `hash` is a well-formed argon2 PHC string within sane cost bounds and matches `plain`. Never throws. */
+/**
+ * bcrypt as PocketBase stores it (`$2a$`, Go's golang.org/x/crypto/bcrypt; `$2b$`/`$2y$` from other tools):
+ * 2-digit cost, 22 salt + 31 hash chars. Only ever verified (accounts imported from PocketBase, see
+ * docs/migrating-from-pocketbase.md); a successful login rehashes to argon2id (needsRehash is true for them).
+ */
+const BCRYPT_HASH = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/
+/**
+ * Highest bcrypt cost we verify. PocketBase's default is 10 (bcryptjs: ~70 ms); each step doubles the
+ * work, and cost 31 would take days, so a hostile or corrupted import must not get to choose it.
+ */
+export const MAX_BCRYPT_COST = 14
+
+export function isBcryptHash(hashed: string): boolean {
+  return typeof hashed === 'string' && BCRYPT_HASH.test(hashed)
+}
+
+async function verifyBcrypt(hashed: string, plain: string): Promise<boolean> {
+  const cost = Number(BCRYPT_HASH.exec(hashed)![1])
+  if (cost < 4 || cost > MAX_BCRYPT_COST) return false
+  // bcrypt only reads the first 72 bytes, as Go's does; PocketBase capped passwords at 71 chars anyway.
+  return limited(() => bcrypt.compare(plain, hashed))
+}
+
+/**
+ * True only if `hash` is a well-formed argon2 PHC string (or an imported bcrypt hash) within sane cost
+ * bounds and matches `plain`. Never throws.
+ */
 export async function verifyPassword(hashed: string, plain: string): Promise<boolean> {
   if (typeof hashed !== 'string' || typeof plain !== 'string') return false
+  if (isBcryptHash(hashed)) {
+    try { return await verifyBcrypt(hashed, plain) } catch { return false }
+  }
   if (!hashed.startsWith('$argon2') || hashed.length > 512) return false
   try {
     const p = parseOptions(hashed)
@@ -78,7 +108,7 @@ export async function burnVerification(plain: string): Promise<void> {
   await verifyPassword(DUMMY_HASH, typeof plain === 'string' ? plain : '')
 }
 
-/** True when a stored hash was made with other parameters than HASH_OPTIONS (rehash after a successful login). */
+/** True when a stored hash was made with other parameters than HASH_OPTIONS or another algorithm (bcrypt): rehash after a successful login. */
 export function needsRehash(hashed: string): boolean {
   try {
     const p = parseOptions(hashed)
