@@ -301,16 +301,16 @@ describe('templates and delivery', () => {
 })
 
 describe('GET /_/ (link page)', () => {
-  it('serves a self-contained page under a strict hash-based CSP', async () => {
+  // The dashboard (ui/dist) or, unbuilt, the small link page answers: both under a strict CSP (test/ui/serving.test.ts).
+  it('serves a page under a strict CSP, no inline code allowed', async () => {
     const res = await raw(s, '/_/')
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/^text\/html/)
     const csp = res.headers.get('content-security-policy')!
     expect(csp).toMatch(/default-src 'none'/)
-    expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/]+=*'/)
+    expect(csp).toMatch(/script-src ('sha256-[A-Za-z0-9+/]+=*'|'self')/)
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/)
     expect(res.headers.get('referrer-policy')).toBe('no-referrer')
-    for (const action of ['confirm-verification', 'confirm-password-reset', 'confirm-email-change']) expect(res.text).toContain(action)
     const redirect = await fetch(s.url + '/_', { redirect: 'manual' })
     expect(redirect.status).toBe(301)
     expect(redirect.headers.get('location')).toBe('/_/')

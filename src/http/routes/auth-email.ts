@@ -4,7 +4,6 @@ import type { App } from '../../app.ts'
 import type { EmailFlows } from '../../auth/email-flows.ts'
 import type { Collection } from '../../core/collections/types.ts'
 import { badRequest } from '../../core/errors.ts'
-import { uiLinkRoutes } from './ui-links.ts'
 
 type Params = { collection: string }
 type Body = Record<string, unknown>
@@ -37,7 +36,6 @@ export const authEmailRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app
   // req.auth comes from the Authorization header and only ever accepts `type: "auth"` tokens.
   route('request-email-change', (fl, c, body, req) => fl.requestEmailChange(c, req.auth, body))
   route('confirm-email-change', (fl, c, body) => fl.confirmEmailChange(c, body))
-
-  // The mails link to `{APP_URL}/_/#/auth/…` (PocketBase's dashboard routes), so the page ships with them.
-  await f.register(uiLinkRoutes)
+  // The mails link to `{APP_URL}/_/#/auth/…` (PocketBase's dashboard routes): the dashboard (or, when it was not
+  // built, the small link page) answers them — src/http/routes/ui-dashboard.ts.
 }

@@ -1,0 +1,6 @@
+// Dashboard entry: global styles and the root component.
+import { mount } from 'svelte'
+import './app.css'
+import App from './App.svelte'
+
+mount(App, { target: document.getElementById('app')! })
