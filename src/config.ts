@@ -2,6 +2,7 @@
 import path from 'node:path'
 import { DEFAULT_BRUTE_FORCE, type BruteForceLimits } from './ratelimit/brute-force.ts'
 import { parseProxyList } from './http/client-ip.ts'
+import { parseCorsOrigins, type CorsOrigins } from './http/cors.ts'
 import { parseConsumeRoutes, type NatsConsumeRoute } from './events/brokers/nats-consumer.ts'
 import { DEFAULT_JOBS_CONFIG, jobsConfigFromEnv, type JobsConfig } from './jobs/config.ts'
 
@@ -82,6 +83,8 @@ export interface Config {
   jobs: JobsConfig
   /** Event publishing to brokers (docs/events.md "Brokers"). */
   events: EventsConfig
+  /** Browser origins allowed to read API responses (`BASALT_CORS_ORIGINS`, `serve --origins`); `['*']` = any. */
+  corsOrigins: CorsOrigins
   /** Bearer token that may read GET /api/metrics besides superusers (`BASALT_METRICS_TOKEN`); null = superusers only. */
   metricsToken: string | null
   /** How long `serve` keeps retrying an unreachable PostgreSQL at start (`BASALT_PG_START_TIMEOUT`, seconds). */
@@ -141,6 +144,7 @@ export const DEFAULTS: Config = {
   events: { prefix: 'basalt', natsUrl: null, natsStream: 'BASALT_EVENTS', natsConsume: [], amqpUrl: null, amqpExchange: 'basalt.events', mqttUrl: null, mqttClientId: 'basalt-events', webhooksAllowPrivate: false },
   pgStartTimeoutMs: 30_000,
   metricsToken: null,
+  corsOrigins: ['*'],
 }
 
 export class ConfigError extends Error {}
@@ -242,6 +246,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
   if (env.BASALT_MAX_IN_FLIGHT) out.maxInFlight = nonNegativeInt('BASALT_MAX_IN_FLIGHT', env.BASALT_MAX_IN_FLIGHT)
   if (env.BASALT_MAX_EVENT_LOOP_DELAY_MS) out.maxEventLoopDelayMs = nonNegativeInt('BASALT_MAX_EVENT_LOOP_DELAY_MS', env.BASALT_MAX_EVENT_LOOP_DELAY_MS)
   if (env.BASALT_AUTH_FAILURE_LIMITS) out.authFailureLimits = authFailureLimits(env.BASALT_AUTH_FAILURE_LIMITS)
+  if (env.BASALT_CORS_ORIGINS !== undefined) out.corsOrigins = corsOrigins(env.BASALT_CORS_ORIGINS, 'BASALT_CORS_ORIGINS')
   if (env.BASALT_METRICS_TOKEN) out.metricsToken = metricsToken(env.BASALT_METRICS_TOKEN)
   if (env.BASALT_PG_START_TIMEOUT) out.pgStartTimeoutMs = positiveInt('BASALT_PG_START_TIMEOUT', env.BASALT_PG_START_TIMEOUT) * 1000
   return out
@@ -251,6 +256,10 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
 function metricsToken(raw: string): string {
   if (!/^[\x21-\x7e]{16,512}$/.test(raw)) throw new ConfigError('BASALT_METRICS_TOKEN must be 16-512 printable characters without spaces')
   return raw
+}
+
+export function corsOrigins(raw: string, source: string): CorsOrigins {
+  try { return parseCorsOrigins(raw) } catch (err) { throw new ConfigError(`${source}: ${(err as Error).message}`) }
 }
 
 function trustedProxies(raw: string): string[] {

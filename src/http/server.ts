@@ -7,6 +7,7 @@ import type { App } from '../app.ts'
 import { HookResponse } from '../core/hooks/hook-response.ts'
 import { registerBodyParsers } from './body.ts'
 import { registerFormBodies } from './form-body.ts'
+import { corsHeaders } from './cors.ts'
 import { registerNulGuard } from './nul-guard.ts'
 import { capConnectionsPerIp, registerCloseOnUnreadBody, registerRequestDeadlines, serverTimeoutOptions } from './limits.ts'
 import { registerRequestLog } from './stdout-request-log.ts'
@@ -91,9 +92,11 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerNulGuard(f)
   f.addHook('onRequest', async (req, reply) => {
     reply.headers(SECURITY_HEADERS)
-    // Token auth (no cookies), so a wildcard origin cannot be abused for credentialed requests.
-    reply.header('access-control-allow-origin', '*')
+    const cors = corsHeaders(app.config.corsOrigins, req.headers.origin)
+    reply.headers(cors)
     if (req.method === 'OPTIONS') {
+      // A preflight from an origin that is not allowed gets no allow headers: the browser stops there.
+      if (!cors['access-control-allow-origin']) return reply.status(204).send()
       reply.headers({
         'access-control-allow-methods': 'GET,HEAD,PUT,PATCH,POST,DELETE',
         'access-control-allow-headers': req.headers['access-control-request-headers'] ?? 'Authorization,Content-Type',

@@ -2,7 +2,7 @@
 import { startDraining } from '../../http/draining.ts'
 import { createBasalt, type Basalt } from '../../framework/basalt.ts'
 import { HookLoadError } from '../../framework/hooks-loader.ts'
-import { ConfigError, fromEnv, parseHttpAddress, resolveConfig, type Config } from '../../config.ts'
+import { ConfigError, corsOrigins, fromEnv, parseHttpAddress, resolveConfig, type Config } from '../../config.ts'
 import { parseArgs, UsageError } from '../args.ts'
 import { createLogger } from '../../observability/logger.ts'
 import { checkDataDir, waitForPostgres } from '../startup-checks.ts'
@@ -14,10 +14,11 @@ export const SERVE_USAGE = `Usage: basalt serve [--http=HOST:PORT] [--dir=DATA_D
   --dir         data directory (default ./basalt_data, env BASALT_DIR)
   --hooksDir    hook files (*.ts, *.js) to load (default ./basalt_hooks beside the data dir)
   --publicDir   static files served at / (default ./basalt_public beside the data dir)
+  --origins     browser origins allowed by CORS, comma-separated (default *, env BASALT_CORS_ORIGINS)
   --dev         reload hook files when they change`
 
 export async function serveCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { http: 'string', dir: 'string', hooksDir: 'string', publicDir: 'string', dev: 'boolean' })
+  const args = parseArgs(argv, { http: 'string', dir: 'string', hooksDir: 'string', publicDir: 'string', origins: 'string', dev: 'boolean' })
   if (args.positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`)
   const flags: Partial<Config> = {}
   try {
@@ -25,6 +26,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     if (args.flags.has('dir')) flags.dataDir = String(args.flags.get('dir'))
     if (args.flags.has('hooksDir')) flags.hooksDir = String(args.flags.get('hooksDir'))
     if (args.flags.has('publicDir')) flags.publicDir = String(args.flags.get('publicDir'))
+    if (args.flags.has('origins')) flags.corsOrigins = corsOrigins(String(args.flags.get('origins')), '--origins')
     if (args.flags.has('dev')) flags.dev = true
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message)

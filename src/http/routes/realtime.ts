@@ -1,4 +1,5 @@
 // Realtime routes: GET /api/realtime opens the SSE stream, POST /api/realtime sets subscriptions.
+import { corsHeaders } from '../cors.ts'
 import type { FastifyPluginAsync } from 'fastify'
 import type { App } from '../../app.ts'
 import { openSseStream } from '../../realtime/index.ts'
@@ -17,7 +18,7 @@ export const realtimeRoutes: FastifyPluginAsync<{ app: App }> = async (f, { app 
       reply.raw.once('close', () => streamsPerIp.release(ip))
       reply.hijack()
       // CORS and security headers are not added by hooks to a hijacked reply.
-      reply.raw.setHeader('Access-Control-Allow-Origin', '*')
+      for (const [name, value] of Object.entries(corsHeaders(app.config.corsOrigins, req.headers.origin))) reply.raw.setHeader(name, value)
       reply.raw.setHeader('X-Content-Type-Options', 'nosniff')
       openSseStream(req.raw, reply.raw, app.hub, req.clientIp)
     }
