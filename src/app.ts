@@ -16,7 +16,7 @@ import { NatsPublisher } from './events/brokers/nats.ts'
 import { AmqpPublisher } from './events/brokers/amqp.ts'
 import { MqttPublisher } from './events/brokers/mqtt.ts'
 import { NatsConsumer } from './events/brokers/nats-consumer.ts'
-import { Webhooks } from './events/webhooks/webhooks.ts'
+import { bindWebhookValidation, Webhooks } from './events/webhooks/webhooks.ts'
 import { recordAuthorizer } from './core/records/realtime-authorizer.ts'
 import { rulesReadHeaders } from './realtime/reads-headers.ts'
 import { AuthService } from './auth/auth-service.ts'
@@ -239,7 +239,8 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
     onError: (err, sink) => logger.error({ err, sink }, 'events: delivery failed; retrying'),
   })
   const ev = config.events
-  await events.register(new Webhooks({ store, jobs: background.jobs, clock, allowPrivate: ev.webhooksAllowPrivate }))
+  bindWebhookValidation(hooks, collections, store)
+  await events.register(new Webhooks({ store, jobs: background.jobs, clock, schema: collections, allowPrivate: ev.webhooksAllowPrivate }))
   if (ev.natsUrl) await events.register(new NatsPublisher({ url: ev.natsUrl, prefix: ev.prefix, stream: ev.natsStream }))
   if (ev.amqpUrl) await events.register(new AmqpPublisher({ url: ev.amqpUrl, prefix: ev.prefix, exchange: ev.amqpExchange }))
   if (ev.mqttUrl) await events.register(new MqttPublisher({ url: ev.mqttUrl, prefix: ev.prefix, clientId: ev.mqttClientId }))

@@ -120,6 +120,48 @@ describe('delivering', () => {
   })
 })
 
+describe('filter', () => {
+  it('refuses a filter that does not parse or names an unknown field, on create and on update, changing nothing', async () => {
+    const bad = await failure(su.collection('_webhooks').create({ url: 'http://example.com/x', secret: secret(), active: true, filter: 'total >' }))
+    expect(bad.status).toBe(400)
+    expect(bad.body.data?.filter?.code).toBe('validation_invalid_rule')
+    const unknown = await failure(su.collection('_webhooks').create({ url: 'http://example.com/x', collections: ['wh_orders'], secret: secret(), active: true, filter: 'nope = 1' }))
+    expect(unknown.status).toBe(400)
+    expect(unknown.body.data?.filter?.code).toBe('validation_invalid_rule')
+    expect(await su.collection('_webhooks').getFullList({ filter: 'url = "http://example.com/x"' })).toHaveLength(0)
+    const hook = await su.collection('_webhooks').create({ url: 'http://example.com/y', collections: ['wh_orders'], secret: secret(), active: false, filter: 'total > 1' })
+    try {
+      const upd = await failure(su.collection('_webhooks').update(hook.id, { filter: 'total ~~ 1' }))
+      expect(upd.status).toBe(400)
+      expect(upd.body.data?.filter?.code).toBe('validation_invalid_rule')
+      expect((await su.collection('_webhooks').getOne(hook.id)).filter).toBe('total > 1')
+    } finally {
+      await su.collection('_webhooks').delete(hook.id)
+    }
+  })
+
+  it('sends only the record events whose record matches, deletes included', async () => {
+    const r = await receiver()
+    const hook = await su.collection('_webhooks').create({ url: r.url, collections: ['wh_orders'], events: ['create', 'delete'], secret: secret(), active: true, filter: 'total >= 10 && total != 13' })
+    try {
+      const pb = s.client()
+      const small = await pb.collection('wh_orders').create({ total: 3 })
+      const big = await pb.collection('wh_orders').create({ total: 12 })
+      await pb.collection('wh_orders').create({ total: 13 })
+      await pb.collection('wh_orders').delete(small.id)
+      await pb.collection('wh_orders').delete(big.id)
+      await waitFor(() => r.got.length >= 2, 10_000, 'two deliveries')
+      await new Promise((res) => setTimeout(res, 500))
+      expect(r.got.map((g) => { const e = JSON.parse(g.body); return [e.type, e.subject] })).toEqual([
+        ['basalt.record.create', big.id], ['basalt.record.delete', big.id],
+      ])
+    } finally {
+      await su.collection('_webhooks').delete(hook.id)
+      await r.close()
+    }
+  })
+})
+
 describe('SSRF guard', () => {
   it('classifies loopback, private, link-local (metadata) and mapped addresses as private, public ones not', () => {
     for (const a of ['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '0.0.0.0', '::1', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '100.64.0.1']) expect(isPrivateAddress(a), a).toBe(true)

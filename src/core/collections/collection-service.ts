@@ -41,6 +41,24 @@ export class CollectionService implements SchemaLookup {
     for (const c of [superusersCollection(now), rolesCollection(now), usersCollection(now), externalAuthsCollection(now), webhooksCollection(now), webhookDeliveriesCollection(now)]) {
       if (!existing.has(c.id)) await this.insert(tx, c)
     }
+    for (const c of [webhooksCollection(now), webhookDeliveriesCollection(now)]) if (existing.has(c.id)) await this.addMissingSystemFields(tx, c)
+  }
+
+  /**
+   * A system collection created by an older version gains the fields added since (appended before its
+   * timestamps; existing fields, rules and data are left as they are).
+   */
+  private async addMissingSystemFields(tx: Executor, wanted: Collection): Promise<void> {
+    const row = await tx.get<CollectionRow>(sql`SELECT * FROM "_collections" WHERE "id" = ${wanted.id}`)
+    if (!row) return
+    const before = parseCollectionRow(row)
+    const missing = wanted.fields.filter((f) => !before.fields.some((g) => g.name === f.name))
+    if (!missing.length) return
+    const after: Collection = structuredClone(before)
+    const at = after.fields.findIndex((f) => f.type === 'autodate')
+    after.fields.splice(at < 0 ? after.fields.length : at, 0, ...missing)
+    await alterCollectionTable(tx, before, after, this.store.dialect)
+    await tx.run(sql`UPDATE "_collections" SET "fields" = ${JSON.stringify(after.fields)} WHERE "id" = ${after.id}`)
   }
 
   async reload(): Promise<void> {

@@ -12,6 +12,13 @@ export const WEBHOOK_DELIVERIES_NAME = '_webhookDeliveries'
 /** One or more `whsec_<base64>` secrets separated by spaces: every one signs (rotation overlap). */
 export const SECRETS_PATTERN = '^whsec_[A-Za-z0-9+/]+={0,2}( whsec_[A-Za-z0-9+/]+={0,2})*$'
 
+/** The endpoint's circuit breaker (circuit.ts), kept on the endpoint so superusers see (and can reset) it. */
+const CIRCUIT_FIELDS = () => [
+  makeField('select', 'circuit', { values: ['closed', 'open', 'half-open'], maxSelect: 1 }),
+  makeField('number', 'failures', { onlyInt: true }),
+  makeField('date', 'openUntil'),
+]
+
 const locked = { listRule: null, viewRule: null, createRule: null, updateRule: null, deleteRule: null }
 
 export function webhooksCollection(now: Date): Collection {
@@ -22,8 +29,11 @@ export function webhooksCollection(now: Date): Collection {
       makeField('url', 'url', { required: true }),
       makeField('json', 'collections', { maxSize: 10_000 }),
       makeField('json', 'events', { maxSize: 10_000 }),
+      // A rule-language expression on the event's record (filter.ts); empty = every record.
+      makeField('text', 'filter', { max: 3500 }),
       makeField('text', 'secret', { required: true, max: 2000, pattern: SECRETS_PATTERN }),
       makeField('bool', 'active'),
+      ...CIRCUIT_FIELDS(),
       ...timestampFields(),
     ],
     indexes: [],

@@ -8,10 +8,16 @@ import { formatDate, type Clock } from '../../core/clock.ts'
 import { newRecordId } from '../../core/ids.ts'
 import type { JobQueue } from '../../jobs/queue.ts'
 import { sql } from '../../store/sql.ts'
-import type { Store } from '../../store/types.ts'
+import type { Executor, Store } from '../../store/types.ts'
 import type { CloudEvent, EventSink } from '../cloudevents.ts'
 import { isSystemCollectionEvent } from '../brokers/route.ts'
 import { BlockedAddressError, guardedLookup, isPrivateAddress } from './ssrf.ts'
+import { filterMatches, validateWebhookFilter } from './filter.ts'
+import { WEBHOOKS_NAME } from './collections.ts'
+import type { SchemaLookup } from '../../core/collections/types.ts'
+import type { HookRegistry } from '../../core/hooks/registry.ts'
+import { badRequest, fieldError } from '../../core/errors.ts'
+import { ErrorCode } from '../../core/error-codes.ts'
 
 export const WEBHOOK_JOB = '__basaltWebhook__'
 const RESPONSE_EXCERPT = 1024
@@ -20,6 +26,8 @@ export interface WebhooksOptions {
   store: Store
   jobs: JobQueue
   clock: Clock
+  /** Collections, to evaluate webhook filters against the event's record. */
+  schema: SchemaLookup
   /** Allow loopback/private targets (tests, internal receivers): BASALT_WEBHOOKS_ALLOW_PRIVATE. */
   allowPrivate: boolean
   /** One attempt's time limit. */
@@ -28,7 +36,7 @@ export interface WebhooksOptions {
   maxAttempts?: number
 }
 
-interface WebhookRow { id: string; url: string; collections: unknown; events: unknown; secret: string; active: unknown }
+interface WebhookRow { id: string; url: string; collections: unknown; events: unknown; filter: string | null; secret: string; active: unknown }
 interface DeliveryJob { webhookId: string; event: CloudEvent }
 
 const asList = (v: unknown): string[] => {
@@ -58,15 +66,21 @@ export class Webhooks implements EventSink {
   async deliver(events: CloudEvent[]): Promise<void> {
     const wanted = events.filter((e) => !isSystemCollectionEvent(e))
     if (!wanted.length) return
-    const hooks = (await this.o.store.all<WebhookRow>(sql`SELECT "id", "url", "collections", "events", "secret", "active" FROM "_webhooks"`)).filter((h) => isOn(h.active))
+    const hooks = (await this.o.store.all<WebhookRow>(sql`SELECT "id", "url", "collections", "events", "filter", "secret", "active" FROM "_webhooks"`)).filter((h) => isOn(h.active))
     if (!hooks.length) return
-    await this.o.store.transaction(async () => {
+    await this.o.store.transaction(async (tx) => {
       for (const e of wanted) {
         for (const h of hooks) {
-          if (matches(h, e)) await this.o.jobs.enqueue(WEBHOOK_JOB, { webhookId: h.id, event: e } satisfies DeliveryJob, { uniqueKey: `${h.id}:${e.id}` })
+          if (matches(h, e) && (await this.passesFilter(tx, h, e))) await this.o.jobs.enqueue(WEBHOOK_JOB, { webhookId: h.id, event: e } satisfies DeliveryJob, { uniqueKey: `${h.id}:${e.id}` })
         }
       }
     })
+  }
+
+  /** The webhook's filter, for record events (custom events have no record: `events` alone selects them). */
+  private passesFilter(db: Executor, h: WebhookRow, e: CloudEvent): Promise<boolean> | boolean {
+    if (!h.filter?.trim() || !e.type.startsWith('basalt.record.') || !e.basaltcollection) return true
+    return filterMatches(h.filter, e.basaltcollection, e.data, { db, schema: this.o.schema, dialect: this.o.store.dialect })
   }
 
   /** One attempt: POST, log the attempt, throw on failure so the job queue retries with backoff. */
@@ -122,4 +136,18 @@ export class Webhooks implements EventSink {
       req.end(body)
     })
   }
+}
+
+/** Saving a webhook with a filter that does not compile is a 400 with a field error on `filter`. */
+export function bindWebhookValidation(hooks: HookRegistry, schema: SchemaLookup, store: Store): void {
+  hooks.onRecordValidate.bind(async (e) => {
+    const filter = e.record.get('filter')
+    if (typeof filter === 'string' && filter.trim()) {
+      const problem = validateWebhookFilter(filter, asList(e.record.get('collections')), { schema, dialect: store.dialect })
+      if (problem) {
+        throw badRequest(`Failed to ${e.type} record.`, { filter: fieldError(ErrorCode.invalidRule, `Invalid filter expression: ${problem}`) })
+      }
+    }
+    await e.next()
+  }, { id: '__basaltWebhookValidation__', tags: [WEBHOOKS_NAME] })
 }
