@@ -38,6 +38,7 @@ import { jobRoutes } from './routes/jobs.ts'
 import { cronRoutes } from './routes/crons.ts'
 import { workflowRoutes } from './routes/workflows.ts'
 import { uiRoutes } from './routes/ui-dashboard.ts'
+import { installerAuth } from './routes/ui-installer.ts'
 
 const SECURITY_HEADERS = {
   'x-xss-protection': '1; mode=block',
@@ -112,6 +113,8 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     return payload.body
   })
   await f.register(authContext, { app })
+  // The first-run installer token (printed by `basalt serve`) counts as superuser auth for one create.
+  await f.register(installerAuth, { app })
   // After authContext: superusers bypass the general limits and audiences need `req.auth`.
   await f.register(rateLimiting, { app })
   await f.register(requestLogging, { app })

@@ -87,6 +87,7 @@ describe('first hour on the command line', { timeout: 120_000 }, () => {
     expect(start).toContain('Redis: off')
     expect(start).toContain('no superuser yet')
     expect(start).toContain('superuser upsert EMAIL PASSWORD')
+    expect(start).toMatch(new RegExp(`open http://127\\.0\\.0\\.1:${port}/_/#/pbinstal/pbinstal_[\\w-]{43} \\(one use, 30 min\\)`))
     // Not a TTY: the one format is JSON lines (pino), never JSON mixed with plain text.
     for (const line of s.output().trim().split('\n')) expect(() => JSON.parse(line), line).not.toThrow()
 

@@ -5,6 +5,8 @@ import type { Browser } from 'playwright-core'
 import { startServer, SUPERUSER, type TestServer } from '../support/server.ts'
 import { linkFrom, startSmtp, type TestSmtp } from '../support/smtp.ts'
 import { ensureUiBuilt } from './build.ts'
+import { sql } from '../../src/store/sql.ts'
+import { installerLink } from '../../src/http/routes/ui-installer.ts'
 import { hasChromium, launch, openPage } from './browser.ts'
 
 let s: TestServer
@@ -31,6 +33,36 @@ afterAll(async () => {
 })
 
 describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
+  it('first run: the installer link creates the first superuser and signs in; the link then stops working', async () => {
+    const fresh = await startServer()
+    try {
+      await fresh.app.store.run(sql`DELETE FROM "_superusers"`)
+      const link = (await installerLink(fresh.app, fresh.url))!
+      const { page, context, problems } = await openPage(browser, 'installer')
+      await page.goto(link)
+      await page.getByRole('heading', { name: 'Create the first superuser' }).waitFor()
+      expect(page.url()).not.toContain('pbinstal_') // scrubbed from the address bar and history
+      await page.getByLabel('Email').fill('owner@example.com')
+      await page.getByLabel('Password', { exact: true }).fill('owner-password-1')
+      await page.getByLabel('Repeat the password').fill('owner-password-1')
+      await page.getByRole('button', { name: /Create superuser/ }).click()
+      await page.getByRole('button', { name: 'Sign out' }).waitFor()
+      await fresh.client().collection('_superusers').authWithPassword('owner@example.com', 'owner-password-1')
+
+      const again = await openPage(browser, 'installer-again')
+      await again.page.goto(link)
+      await again.page.getByLabel('Email').fill('intruder@example.com')
+      await again.page.getByLabel('Password', { exact: true }).fill('intruder-password-1')
+      await again.page.getByLabel('Repeat the password').fill('intruder-password-1')
+      await again.page.getByRole('button', { name: /Create superuser/ }).click()
+      await again.page.getByRole('alert').waitFor()
+      expect(await again.page.getByRole('alert').textContent()).toMatch(/invalid, expired or already used/)
+      expect(problems).toEqual([])
+      await context.close()
+      await again.context.close()
+    } finally { await fresh.close() }
+  })
+
   it('signs in with a password, survives a reload, keeps the token in this origin only, signs out', async () => {
     const { page, context, problems } = await openPage(browser, 'sign-in')
     await page.goto(`${s.url}/_/`)
