@@ -34,6 +34,7 @@ import { SettingsService } from './settings/settings-service.ts'
 import { LogMailer, SettingsMailer } from './mail/mailer.ts'
 import { createLogger, type Logger } from './observability/logger.ts'
 import { AppMetrics, type DbUse } from './observability/metrics.ts'
+import { WriteHealth } from './observability/write-health.ts'
 import { RealtimeHub, type Broker } from './realtime/index.ts'
 import { openBroker, openSchemaChannel, SchemaSync, type ClusterOptions } from './cluster/index.ts'
 import { authLoader, RealtimeForwarder } from './cluster/realtime-forward.ts'
@@ -88,6 +89,8 @@ export interface AppCore {
   limiter: RateLimiter
   /** Prometheus metrics of this app (GET /api/metrics, docs/operations.md "Metrics"). */
   metrics: AppMetrics
+  /** Can this node write right now (storage errors seen, free disk)? Read by /api/health (docs/operations.md). */
+  writeHealth: WriteHealth
   /** Request logs (docs/logs.md): auxiliary.db on SQLite, a `_logs` table on PostgreSQL. */
   logs: LogService
   /** Backups and restores (docs/backups.md); SQLite only. */
@@ -233,6 +236,8 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
     db: () => dbUse(store),
   })
 
+  const writeHealth = new WriteHealth({ dataDir: config.dataDir })
+
   const events = new EventDispatcher({
     store, outbox, clock, nodeId, pollMs: config.jobs.pollMs,
     source: async () => `basalt://${appSlug((await settings.get()).meta.appName)}`,
@@ -252,7 +257,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
 
   const router = new RouteTable()
   const core: AppCore = {
-    router, config, logger, clock, store, collections, records, writes, hooks, outbox, events, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId, logs, backups, metrics,
+    router, config, logger, clock, store, collections, records, writes, hooks, outbox, events, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId, logs, backups, metrics, writeHealth,
     jobs: background.jobs, cron: background.cron, workflows: background.workflows,
     cronAdd: (id, expression, handler, o) => background.cron.add(id, expression, handler, o),
     cronRemove: (id) => background.cron.remove(id),

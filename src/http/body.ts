@@ -4,6 +4,7 @@ import { ApiError, badRequest, tooLarge } from '../core/errors.ts'
 import type { RecordInput, UploadedFile } from '../core/records/input.ts'
 import { assertNoNul } from './nul-guard.ts'
 import { removeSpooled, spoolPart } from './upload-spool.ts'
+import { unwritableReason } from '../store/storage-errors.ts'
 
 export const MAX_JSON_DEPTH = 64
 
@@ -112,6 +113,7 @@ export async function readRecordInput(req: FastifyRequest, opts: MultipartOption
     if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_PARTS_LIMIT' || code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT') throw tooLarge()
     if (err instanceof ApiError || typeof (err as { statusCode?: unknown }).statusCode === 'number') throw err
     // busboy's own parse errors ("Boundary not found", "Unexpected end of form") are client errors, not 500s.
+    if (unwritableReason(err)) throw err // disk full while spooling: the error handler's 507, not a client error
     throw badRequest('Invalid multipart body.', {}, err)
   }
   try {

@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError } from '../core/errors.ts'
 import { isConnectionError } from '../store/postgres-store.ts'
+import { unwritableReason } from '../store/storage-errors.ts'
 
 const ACCEPTED_TYPES = 'application/json, multipart/form-data or application/x-www-form-urlencoded'
 
@@ -43,7 +44,10 @@ export function frameworkErrorHandler(_err: FastifyError, _req: FastifyRequest, 
   void reply.status(400).header('x-content-type-options', 'nosniff').send(new ApiError(400, 'Invalid request.').toJSON())
 }
 
-export function registerErrorHandler(f: FastifyInstance) {
+/** Told when a request failed because the store cannot be written, so /api/health can say so. */
+export type OnUnwritable = (reason: string) => void
+
+export function registerErrorHandler(f: FastifyInstance, onUnwritable: OnUnwritable = () => {}) {
   f.setErrorHandler((err: FastifyError, req, reply) => {
     // `throw null` / `throw 'text'` must not crash the handler into Fastify's default (message-echoing) one.
     const api = err instanceof ApiError ? err : err !== null && typeof err === 'object' ? fromFastifyError(err, req) : null
@@ -55,6 +59,13 @@ export function registerErrorHandler(f: FastifyInstance) {
     if (isConnectionError(err) || isConnectionError((err as { cause?: unknown })?.cause)) {
       req.log.warn({ err }, 'database unavailable')
       return reply.status(503).header('retry-after', '1').send(new ApiError(503).toJSON())
+    }
+    // Disk full / read-only store: say so (507, retry later), not a generic 500; health turns 503.
+    const unwritable = unwritableReason(err)
+    if (unwritable) {
+      req.log.error({ err }, `store unwritable: ${unwritable}`)
+      onUnwritable(unwritable)
+      return reply.status(507).header('retry-after', '30').send(new ApiError(507, `The server cannot store data right now (${unwritable}). Try again later.`).toJSON())
     }
     req.log.error({ err }, 'unexpected error')
     return reply.status(500).send(new ApiError(500).toJSON())

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ApiError, badRequest, tooLarge } from '../core/errors.ts'
 import { addFormValue, inferFormValue, safeJsonParse, assertJsonDepth } from './body.ts'
+import { unwritableReason } from '../store/storage-errors.ts'
 
 /** Route URLs (as registered) whose handlers stream the multipart body themselves. */
 const RAW_MULTIPART_ROUTES = new Set([
@@ -50,6 +51,7 @@ export async function readFormFields(req: FastifyRequest, maxBytes: number): Pro
     }
   } catch (err) {
     if (err instanceof ApiError || typeof (err as { statusCode?: unknown }).statusCode === 'number') throw err
+    if (unwritableReason(err)) throw err // disk full while spooling: the error handler's 507, not a client error
     throw badRequest('Invalid multipart body.', {}, err)
   }
   return body

@@ -71,7 +71,11 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     // The SDK sends raw tokens; nothing here needs Fastify's own body-schema coercion.
     ajv: { customOptions: { coerceTypes: false } },
   })
-  registerErrorHandler(f)
+  registerErrorHandler(f, (reason) => app.writeHealth.noteFailure(reason))
+  // A write that worked proves the store takes writes again (clears a disk-full state in /api/health).
+  f.addHook('onResponse', async (req, reply) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS' && reply.statusCode < 400) app.writeHealth.noteSuccess()
+  })
   // First hook: in-flight counts every request, including those refused by later hooks.
   await f.register(requestMetrics, { metrics: app.metrics })
   // Before anything else that costs: a shed request is answered without auth, parsing or SQL.

@@ -159,7 +159,8 @@ export class SqliteStore implements Store {
   async close() {
     await this.lock
     if (this.reader !== this.writer) this.reader.close()
-    this.writer.pragma('wal_checkpoint(TRUNCATE)')
+    // A checkpoint needs disk space; on a full disk the WAL stays (SQLite replays it at next open).
+    try { this.writer.pragma('wal_checkpoint(TRUNCATE)') } catch (err) { processLogger().warn({ err }, 'store: final checkpoint failed; the WAL is kept') }
     this.writer.close()
   }
 }
