@@ -245,7 +245,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   })
   const ev = config.events
   bindWebhookValidation(hooks, collections, store)
-  await events.register(new Webhooks({ store, jobs: background.jobs, clock, schema: collections, allowPrivate: ev.webhooksAllowPrivate }))
+  await events.register(new Webhooks({ store, jobs: background.jobs, clock, schema: collections, allowPrivate: ev.webhooksAllowPrivate, breaker: ev.webhooksBreaker }))
   if (ev.natsUrl) await events.register(new NatsPublisher({ url: ev.natsUrl, prefix: ev.prefix, stream: ev.natsStream }))
   if (ev.amqpUrl) await events.register(new AmqpPublisher({ url: ev.amqpUrl, prefix: ev.prefix, exchange: ev.amqpExchange }))
   if (ev.mqttUrl) await events.register(new MqttPublisher({ url: ev.mqttUrl, prefix: ev.prefix, clientId: ev.mqttClientId }))

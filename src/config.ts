@@ -4,6 +4,7 @@ import { DEFAULT_BRUTE_FORCE, type BruteForceLimits } from './ratelimit/brute-fo
 import { parseProxyList } from './http/client-ip.ts'
 import { parseCorsOrigins, type CorsOrigins } from './http/cors.ts'
 import { parseConsumeRoutes, type NatsConsumeRoute } from './events/brokers/nats-consumer.ts'
+import { DEFAULT_BREAKER, type BreakerOptions } from './events/webhooks/circuit.ts'
 import { DEFAULT_JOBS_CONFIG, jobsConfigFromEnv, type JobsConfig } from './jobs/config.ts'
 
 export interface EventsConfig {
@@ -24,6 +25,8 @@ export interface EventsConfig {
   mqttClientId: string
   /** Webhook targets may be loopback/private addresses (BASALT_WEBHOOKS_ALLOW_PRIVATE). */
   webhooksAllowPrivate: boolean
+  /** Circuit breaker per webhook endpoint (BASALT_WEBHOOKS_BREAKER_{THRESHOLD,COOLDOWN_MS,MAX_COOLDOWN_MS}). */
+  webhooksBreaker: BreakerOptions
 }
 
 export interface Config {
@@ -141,7 +144,7 @@ export const DEFAULTS: Config = {
   indexFallback: true,
   dev: false,
   jobs: DEFAULT_JOBS_CONFIG,
-  events: { prefix: 'basalt', natsUrl: null, natsStream: 'BASALT_EVENTS', natsConsume: [], amqpUrl: null, amqpExchange: 'basalt.events', mqttUrl: null, mqttClientId: 'basalt-events', webhooksAllowPrivate: false },
+  events: { prefix: 'basalt', natsUrl: null, natsStream: 'BASALT_EVENTS', natsConsume: [], amqpUrl: null, amqpExchange: 'basalt.events', mqttUrl: null, mqttClientId: 'basalt-events', webhooksAllowPrivate: false, webhooksBreaker: DEFAULT_BREAKER },
   pgStartTimeoutMs: 30_000,
   metricsToken: null,
   corsOrigins: ['*'],
@@ -203,6 +206,11 @@ function eventsConfig(env: NodeJS.ProcessEnv): EventsConfig {
     amqpUrl: env.BASALT_EVENTS_AMQP_URL || null, amqpExchange: env.BASALT_EVENTS_AMQP_EXCHANGE || 'basalt.events',
     mqttUrl: env.BASALT_EVENTS_MQTT_URL || null, mqttClientId: env.BASALT_EVENTS_MQTT_CLIENT_ID || 'basalt-events',
     webhooksAllowPrivate: ['true', '1', 'on'].includes((env.BASALT_WEBHOOKS_ALLOW_PRIVATE ?? '').toLowerCase()),
+    webhooksBreaker: {
+      threshold: env.BASALT_WEBHOOKS_BREAKER_THRESHOLD ? positiveInt('BASALT_WEBHOOKS_BREAKER_THRESHOLD', env.BASALT_WEBHOOKS_BREAKER_THRESHOLD) : DEFAULT_BREAKER.threshold,
+      cooldownMs: env.BASALT_WEBHOOKS_BREAKER_COOLDOWN_MS ? positiveInt('BASALT_WEBHOOKS_BREAKER_COOLDOWN_MS', env.BASALT_WEBHOOKS_BREAKER_COOLDOWN_MS) : DEFAULT_BREAKER.cooldownMs,
+      maxCooldownMs: env.BASALT_WEBHOOKS_BREAKER_MAX_COOLDOWN_MS ? positiveInt('BASALT_WEBHOOKS_BREAKER_MAX_COOLDOWN_MS', env.BASALT_WEBHOOKS_BREAKER_MAX_COOLDOWN_MS) : DEFAULT_BREAKER.maxCooldownMs,
+    },
   }
 }
 
@@ -240,7 +248,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Partial<Config> {
   if (env.BASALT_INDEX_FALLBACK) out.indexFallback = env.BASALT_INDEX_FALLBACK !== 'false' && env.BASALT_INDEX_FALLBACK !== '0'
   if (env.BASALT_HOOK_TIMEOUT_MS) out.hookTimeoutMs = positiveInt('BASALT_HOOK_TIMEOUT_MS', env.BASALT_HOOK_TIMEOUT_MS)
   try { const jobs = jobsConfigFromEnv(env); if (jobs) out.jobs = jobs } catch (err) { throw new ConfigError((err as Error).message) }
-  if (Object.keys(env).some((k) => (k.startsWith('BASALT_EVENTS_') && k !== 'BASALT_EVENTS_RETENTION_DAYS') || k === 'BASALT_WEBHOOKS_ALLOW_PRIVATE')) out.events = eventsConfig(env)
+  if (Object.keys(env).some((k) => (k.startsWith('BASALT_EVENTS_') && k !== 'BASALT_EVENTS_RETENTION_DAYS') || k.startsWith('BASALT_WEBHOOKS_'))) out.events = eventsConfig(env)
   if (env.BASALT_SHUTDOWN_ACCEPT_MS) out.shutdownAcceptMs = nonNegativeInt('BASALT_SHUTDOWN_ACCEPT_MS', env.BASALT_SHUTDOWN_ACCEPT_MS)
   if (env.BASALT_SHUTDOWN_GRACE_MS) out.shutdownGraceMs = positiveInt('BASALT_SHUTDOWN_GRACE_MS', env.BASALT_SHUTDOWN_GRACE_MS)
   if (env.BASALT_MAX_IN_FLIGHT) out.maxInFlight = nonNegativeInt('BASALT_MAX_IN_FLIGHT', env.BASALT_MAX_IN_FLIGHT)

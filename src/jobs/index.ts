@@ -11,6 +11,7 @@ import { JobQueue } from './queue.ts'
 import { WorkflowEngine } from './workflows/workflows.ts'
 
 export { JobQueue } from './queue.ts'
+export { DeferJob } from './defer.ts'
 export { CronScheduler } from './cron.ts'
 export { WorkflowEngine } from './workflows/workflows.ts'
 export type * from './types.ts'

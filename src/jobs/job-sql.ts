@@ -146,6 +146,14 @@ export async function failJob(store: Store, id: string, worker: string, now: num
   return changes > 0
 }
 
+/** A deferred attempt (DeferJob): queued again at `runAt`, the attempt given back. */
+export async function deferJob(store: Store, id: string, worker: string, now: number, reason: string, runAt: number): Promise<boolean> {
+  const { changes } = await store.run(sql`UPDATE "_jobs" SET "state" = 'queued', "attempt" = "attempt" - 1, "runAt" = ${runAt}, "worker" = '',
+      "lastError" = ${reason}, "leaseUntil" = NULL, "updated" = ${now}
+    WHERE "id" = ${id} AND "worker" = ${worker} AND "state" = 'active'`)
+  return changes > 0
+}
+
 /** Heartbeat: extends the leases this worker holds. */
 export async function extendLeases(store: Store, ids: string[], worker: string, until: number): Promise<void> {
   if (!ids.length) return

@@ -1,6 +1,7 @@
 // QueueWorker: claims and runs the jobs of one name on this node, within its concurrency, with timeouts and retries.
 import { retryDelay } from './backoff.ts'
-import { claimJobs, failJob, type JobRow } from './job-sql.ts'
+import { claimJobs, deferJob, failJob, type JobRow } from './job-sql.ts'
+import { DeferJob } from './defer.ts'
 import type { Store } from '../store/types.ts'
 import type { Clock } from '../core/clock.ts'
 import type { DefineOptions, JobHandler } from './types.ts'
@@ -102,9 +103,19 @@ export class QueueWorker {
       this.deps.completer.complete(row.id, output === undefined ? null : JSON.stringify(output))
     } catch (err) {
       if (ctrl.signal.aborted && !(ctrl.signal.reason as Error)?.message?.startsWith('timed out')) return // cancelled or released
-      await this.fail(row, err)
+      if (err instanceof DeferJob) await this.defer(row, err)
+      else await this.fail(row, err)
     } finally {
       clearTimeout(timer)
+    }
+  }
+
+  private async defer(row: JobRow, d: DeferJob) {
+    const now = this.deps.clock.now().getTime()
+    try {
+      if (await deferJob(this.deps.store, row.id, this.deps.worker, now, d.message.slice(0, 2000), d.runAt)) this.deps.wakeAt(this.name, d.runAt)
+    } catch (e) {
+      this.deps.onError(e, `deferring a ${this.name} job`)
     }
   }
 

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, waitFor, type TestServer } from '../support/server.ts'
 import { failure, raw, signUp, DATE_RE, type Client } from './helpers.ts'
+import { DeferJob } from '../../src/jobs/defer.ts'
 
 let s: TestServer
 let su: Client
@@ -66,6 +67,16 @@ describe('jobs API', () => {
       expect(f.status).toBe(404)
       expect(f.body).toMatchObject({ status: 404, message: 'Missing or invalid job.', data: {} })
     }
+  })
+
+  it('a handler that throws DeferJob is queued again at runAt without using up an attempt', async () => {
+    let calls = 0
+    s.app.jobs.define('api-defer', () => { if (++calls < 3) throw new DeferJob(Date.now() + 50, 'not now') }, { maxAttempts: 1 })
+    const id = await s.app.jobs.enqueue('api-defer', null)
+    const done = await s.app.jobs.waitFor(id)
+    expect(calls).toBe(3)
+    // Two deferrals and maxAttempts 1: still completed, on its one counted attempt.
+    expect(done).toMatchObject({ state: 'completed', attempt: 1, lastError: 'not now' })
   })
 
   it('counts per state and purges only finished jobs', async () => {

@@ -12,15 +12,15 @@ import { failure, signUp, type Client } from './helpers.ts'
 
 interface Received { headers: http.IncomingHttpHeaders; body: string }
 
-/** A receiver answering `statuses` in turn (then 200), recording every request. */
-async function receiver(statuses: number[] = []) {
+/** A receiver answering `statuses` in turn (then 200), or what `statuses()` says, recording every request. */
+async function receiver(statuses: number[] | (() => number) = []) {
   const got: Received[] = []
   const server = http.createServer((req, res) => {
     let body = ''
     req.on('data', (c) => { body += c })
     req.on('end', () => {
       got.push({ headers: req.headers, body })
-      res.writeHead(statuses.shift() ?? 200, { 'content-type': 'text/plain' }).end(`ok ${got.length}`)
+      res.writeHead((typeof statuses === 'function' ? statuses() : statuses.shift()) ?? 200, { 'content-type': 'text/plain' }).end(`ok ${got.length}`)
     })
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
@@ -34,7 +34,7 @@ let s: TestServer
 let su: Client
 
 beforeAll(async () => {
-  s = await startServer({ events: { ...DEFAULTS.events, webhooksAllowPrivate: true }, jobs: { ...DEFAULTS.jobs, pollMs: 100 } })
+  s = await startServer({ events: { ...DEFAULTS.events, webhooksAllowPrivate: true, webhooksBreaker: { threshold: 3, cooldownMs: 700, maxCooldownMs: 5000 } }, jobs: { ...DEFAULTS.jobs, pollMs: 100 } })
   su = await s.superuser()
   await su.collections.create({ name: 'wh_orders', type: 'base', fields: [{ name: 'total', type: 'number' }], createRule: '', updateRule: '', deleteRule: '' })
   await su.collections.create({ name: 'wh_other', type: 'base', fields: [{ name: 'x', type: 'text' }], createRule: '' })
@@ -118,6 +118,53 @@ describe('delivering', () => {
       await r.close()
     }
   })
+})
+
+describe('circuit breaker', () => {
+  it('opens after consecutive failures, defers deliveries while open, probes half-open and closes when the endpoint recovers', async () => {
+    let failing = true
+    const r = await receiver(() => (failing ? 500 : 200))
+    const hook = await su.collection('_webhooks').create({ url: r.url, collections: ['wh_orders'], secret: secret(), active: true })
+    const state = () => su.collection('_webhooks').getOne(hook.id)
+    try {
+      const pb = s.client()
+      const a = await pb.collection('wh_orders').create({ total: 1 })
+      const opened = (await waitFor(async () => { const h = await state(); return h.circuit === 'open' ? h : undefined }, 20_000, 'the circuit to open'))!
+      expect(opened.failures).toBe(3)
+      expect(Date.parse(opened.openUntil.replace(' ', 'T'))).toBeGreaterThan(Date.now() - 1000)
+      // Written while open: deferred, not dropped.
+      const b = await pb.collection('wh_orders').create({ total: 2 })
+      // A half-open probe went out and failed: open again (a longer cool-down).
+      await waitFor(async () => Number((await state()).failures) >= 4, 20_000, 'a failed probe')
+      failing = false
+      await waitFor(async () => { const h = await state(); return h.circuit === 'closed' && h.failures === 0 }, 20_000, 'the circuit to close')
+      const ok = (id: string) => r.got.some((g) => JSON.parse(g.body).subject === id)
+      await waitFor(async () => {
+        const rows = await su.collection('_webhookDeliveries').getFullList({ filter: `webhook = "${hook.id}" && status = "success"` })
+        return rows.length >= 2 ? rows : undefined
+      }, 20_000, 'both events delivered')
+      expect(ok(a.id) && ok(b.id)).toBe(true)
+      // Every request the receiver got is a logged attempt, and a job's attempts are only those requests:
+      // time spent deferred while the circuit was open used none.
+      const log = await su.collection('_webhookDeliveries').getFullList({ filter: `webhook = "${hook.id}"` })
+      expect(log).toHaveLength(r.got.length)
+      const jobs = (await s.app.jobs.list({ name: '__basaltWebhook__', perPage: 1000 })).items.filter((j) => (j.payload as { webhookId: string }).webhookId === hook.id)
+      expect(jobs).toHaveLength(2)
+      for (const j of jobs) {
+        expect(j.state).toBe('completed')
+        const eventId = (j.payload as { event: { id: string } }).event.id
+        expect(j.attempt).toBe(log.filter((d) => d.eventId === eventId).length)
+      }
+      // 3 failures opened it, then one failed probe per cool-down (700 ms, doubling): the rest of the time
+      // both deliveries waited without knocking.
+      const failed = log.filter((d) => d.status === 'failed').length
+      expect(failed).toBeGreaterThanOrEqual(4)
+      expect(failed).toBeLessThan(3 + 6)
+    } finally {
+      await su.collection('_webhooks').delete(hook.id)
+      await r.close()
+    }
+  }, 60_000)
 })
 
 describe('filter', () => {

@@ -13,6 +13,8 @@ import type { CloudEvent, EventSink } from '../cloudevents.ts'
 import { isSystemCollectionEvent } from '../brokers/route.ts'
 import { BlockedAddressError, guardedLookup, isPrivateAddress } from './ssrf.ts'
 import { filterMatches, validateWebhookFilter } from './filter.ts'
+import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions, type CircuitRow } from './circuit.ts'
+import { DeferJob } from '../../jobs/defer.ts'
 import { WEBHOOKS_NAME } from './collections.ts'
 import type { SchemaLookup } from '../../core/collections/types.ts'
 import type { HookRegistry } from '../../core/hooks/registry.ts'
@@ -34,9 +36,11 @@ export interface WebhooksOptions {
   timeoutMs?: number
   /** Attempts per delivery before it is dead-lettered (retried with the job queue's backoff). */
   maxAttempts?: number
+  /** Circuit breaker per endpoint (circuit.ts). */
+  breaker?: BreakerOptions
 }
 
-interface WebhookRow { id: string; url: string; collections: unknown; events: unknown; filter: string | null; secret: string; active: unknown }
+interface WebhookRow extends CircuitRow { url: string; collections: unknown; events: unknown; filter: string | null; secret: string; active: unknown }
 interface DeliveryJob { webhookId: string; event: CloudEvent }
 
 const asList = (v: unknown): string[] => {
@@ -57,9 +61,12 @@ export function matches(hook: Pick<WebhookRow, 'collections' | 'events'>, e: Clo
 
 export class Webhooks implements EventSink {
   readonly name = 'webhooks'
+  private readonly breaker: CircuitBreaker
 
   constructor(private readonly o: WebhooksOptions) {
-    o.jobs.define<DeliveryJob>(WEBHOOK_JOB, (job) => this.send(job.payload, job.attempt), { maxAttempts: o.maxAttempts ?? 8, timeoutMs: (o.timeoutMs ?? 10_000) + 5000, concurrency: 10 })
+    const timeoutMs = (o.timeoutMs ?? 10_000) + 5000
+    this.breaker = new CircuitBreaker(o.store, o.clock, o.breaker ?? DEFAULT_BREAKER, timeoutMs)
+    o.jobs.define<DeliveryJob>(WEBHOOK_JOB, (job) => this.send(job.payload, job.attempt), { maxAttempts: o.maxAttempts ?? 8, timeoutMs, concurrency: 10 })
   }
 
   /** Enqueues one job per (endpoint, event) in one transaction: committed before the cursor moves. */
@@ -85,8 +92,12 @@ export class Webhooks implements EventSink {
 
   /** One attempt: POST, log the attempt, throw on failure so the job queue retries with backoff. */
   private async send({ webhookId, event }: DeliveryJob, attempt: number): Promise<void> {
-    const hook = await this.o.store.get<WebhookRow>(sql`SELECT "id", "url", "collections", "events", "secret", "active" FROM "_webhooks" WHERE "id" = ${webhookId}`)
+    const hook = await this.o.store.get<WebhookRow>(sql`SELECT "id", "url", "collections", "events", "secret", "active", "circuit", "failures", "openUntil"
+      FROM "_webhooks" WHERE "id" = ${webhookId}`)
     if (!hook || !isOn(hook.active)) return // deleted or paused since: nothing to send
+    const gate = await this.breaker.admit(hook)
+    // Not an attempt: the job waits (its attempt given back) and nothing is logged.
+    if (!gate.send) throw new DeferJob(gate.until, `circuit ${hook.circuit}: delivery deferred`)
     const body = JSON.stringify(event)
     const started = Date.now()
     let responseStatus = 0
@@ -103,6 +114,7 @@ export class Webhooks implements EventSink {
       ("id", "webhook", "eventId", "eventType", "status", "attempt", "responseStatus", "latencyMs", "response", "error", "created", "updated")
       VALUES (${newRecordId()}, ${hook.id}, ${event.id}, ${event.type}, ${error ? 'failed' : 'success'}, ${attempt}, ${responseStatus},
         ${Date.now() - started}, ${response.slice(0, RESPONSE_EXCERPT)}, ${error}, ${now}, ${now})`)
+    await this.breaker.record(hook, !error, gate.probe)
     if (error) throw new Error(error)
   }
 
