@@ -1,10 +1,11 @@
-// Command dispatch: serve | superuser | migrate | export | import; prints usage and returns exit code 2 on bad arguments.
+// Command dispatch: serve | superuser | migrate | export | import | import-pocketbase; prints usage and returns exit code 2 on bad arguments.
 import { UsageError } from './args.ts'
 import { serveCommand, SERVE_USAGE } from './commands/serve.ts'
 import { superuserCommand, SUPERUSER_USAGE } from './commands/superuser.ts'
 import { migrateCommand, MIGRATE_USAGE } from './commands/migrate.ts'
 import { exportCommand, EXPORT_USAGE } from './commands/export.ts'
 import { importCommand, IMPORT_USAGE } from './commands/import.ts'
+import { importPocketbaseCommand, IMPORT_POCKETBASE_USAGE } from './commands/import-pocketbase.ts'
 import { typegenCommand, TYPEGEN_USAGE } from './commands/typegen.ts'
 import { VERSION } from '../version.ts'
 
@@ -16,6 +17,7 @@ Commands:
   migrate      Create/upgrade the schema, or copy a database (--from/--to)
   export       Dump the database to a file
   import       Load an export file into the database
+  import-pocketbase  Move a PocketBase data directory (pb_data) into Basalt
   typegen      Write TypeScript types for the collections
 
 Run "basalt <command> --help" for the command's flags; "basalt --version" prints the version.`
@@ -39,6 +41,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'import':
         if (rest.includes('--help')) return help(IMPORT_USAGE)
         return await importCommand(rest)
+      case 'import-pocketbase':
+        if (rest.includes('--help')) return help(IMPORT_POCKETBASE_USAGE)
+        return await importPocketbaseCommand(rest)
       case 'typegen':
         if (rest.includes('--help')) return help(TYPEGEN_USAGE)
         return await typegenCommand(rest)
@@ -57,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`basalt: ${err.message}\n`)
-      const usages = new Map([['serve', SERVE_USAGE], ['superuser', SUPERUSER_USAGE], ['migrate', MIGRATE_USAGE], ['export', EXPORT_USAGE], ['import', IMPORT_USAGE]])
+      const usages = new Map([['serve', SERVE_USAGE], ['superuser', SUPERUSER_USAGE], ['migrate', MIGRATE_USAGE], ['export', EXPORT_USAGE], ['import', IMPORT_USAGE], ['import-pocketbase', IMPORT_POCKETBASE_USAGE]])
       console.error(usages.get(command ?? '') ?? USAGE)
       return 2
     }

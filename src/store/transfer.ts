@@ -125,6 +125,13 @@ function pick<T, K extends readonly string[]>(row: T, keys: K): never {
 export interface WriteOptions {
   /** Allow a target that already holds other collections; any duplicate id, name or index still fails. */
   force?: boolean
+  /** Do every write and check, then roll back: the summary says what a real run would write. */
+  dryRun?: boolean
+}
+
+/** Thrown out of the transaction to roll a dry run back; carries the summary out. */
+class DryRunRollback extends Error {
+  constructor(readonly summary: CollectionSummary[]) { super('dry run: rolled back') }
 }
 
 /**
@@ -132,6 +139,15 @@ export interface WriteOptions {
  * duplicate, count mismatch, truncated input) rolls back and leaves the target as it was.
  */
 export async function writeDump(target: Store, items: AsyncIterable<DumpItem>, opts: WriteOptions = {}): Promise<CollectionSummary[]> {
+  try {
+    return await writeDumpTx(target, items, opts)
+  } catch (err) {
+    if (err instanceof DryRunRollback) return err.summary
+    throw err
+  }
+}
+
+async function writeDumpTx(target: Store, items: AsyncIterable<DumpItem>, opts: WriteOptions): Promise<CollectionSummary[]> {
   const dialect = target.dialect
   return target.transaction(async (tx) => {
     await migrateSystemTables(tx, dialect)
@@ -177,6 +193,7 @@ export async function writeDump(target: Store, items: AsyncIterable<DumpItem>, o
       }
       summary.push(s)
     }
+    if (opts.dryRun) throw new DryRunRollback(summary)
     return summary
   })
 }

@@ -35,11 +35,14 @@ export class CollectionService implements SchemaLookup {
    * (under the migration lock), so several nodes starting at once create them exactly once.
    */
   async bootstrap(tx: Executor): Promise<void> {
-    const existing = new Set((await tx.all<{ id: string }>(sql`SELECT "id" FROM "_collections"`)).map((r) => r.id))
+    const rows = await tx.all<{ id: string; name: string }>(sql`SELECT "id", "name" FROM "_collections"`)
+    const existing = new Set(rows.map((r) => r.id))
+    // A collection imported from PocketBase may hold a bootstrap name under another id (a `users` made by hand).
+    const names = new Set(rows.map((r) => r.name.toLowerCase()))
     const now = this.clock.now()
     // Roles first: the users collection relates to it.
     for (const c of [superusersCollection(now), rolesCollection(now), usersCollection(now), externalAuthsCollection(now), webhooksCollection(now), webhookDeliveriesCollection(now)]) {
-      if (!existing.has(c.id)) await this.insert(tx, c)
+      if (!existing.has(c.id) && !names.has(c.name.toLowerCase())) await this.insert(tx, c)
     }
     for (const c of [webhooksCollection(now), webhookDeliveriesCollection(now)]) if (existing.has(c.id)) await this.addMissingSystemFields(tx, c)
   }
