@@ -1,7 +1,7 @@
 // The dashboard in a real headless Chromium against a real Basalt: sign-in, session, the auth-mail link pages,
 // and no CSP violation anywhere (the page has no inline script or style).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { startServer, SUPERUSER, type TestServer } from '../support/server.ts'
 import { linkFrom, startSmtp, type TestSmtp } from '../support/smtp.ts'
 import { ensureUiBuilt } from './build.ts'
@@ -32,7 +32,22 @@ afterAll(async () => {
   await smtp?.close()
 })
 
-describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
+async function signIn(page: Page, hash = '') {
+  await page.goto(`${s.url}/_/`)
+  await page.getByLabel('Email').fill(SUPERUSER.email)
+  await page.getByLabel('Password', { exact: true }).fill(SUPERUSER.password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Sign out' }).waitFor()
+  if (hash) await page.goto(`${s.url}/_/#${hash}`)
+}
+
+async function addField(page: Page, type: string, name: string) {
+  await page.getByLabel('New field type').selectOption(type)
+  await page.getByRole('button', { name: 'Add field' }).click()
+  await page.getByRole('textbox', { name: 'Field name' }).last().fill(name)
+}
+
+describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 120_000 }, () => {
   it('first run: the installer link creates the first superuser and signs in; the link then stops working', async () => {
     const fresh = await startServer()
     try {
@@ -107,6 +122,115 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.getByText('Your password has been changed').waitFor()
     await s.client().collection('users').authWithPassword(email, 'new-password-1')
     expect(problems).toEqual([])
+    await context.close()
+  })
+
+  it('creates a collection with several field types and rules; rule errors show on the rule', async () => {
+    const { page, context, problems } = await openPage(browser, 'collection')
+    await signIn(page, '/collections/_new/edit')
+    await page.getByLabel('Name', { exact: true }).fill('posts')
+    await addField(page, 'text', 'title')
+    await addField(page, 'number', 'views')
+    await addField(page, 'bool', 'published')
+    await addField(page, 'select', 'tags')
+    await page.getByLabel('Values (comma-separated)').fill('news, tech')
+    await addField(page, 'json', 'meta')
+    await addField(page, 'file', 'cover')
+    await addField(page, 'date', 'when')
+    await addField(page, 'relation', 'owner')
+    await page.getByLabel('Related collection').selectOption({ label: 'users' })
+    const listRule = page.getByRole('checkbox', { name: 'Superusers only' }).first()
+    await listRule.uncheck()
+    await page.getByLabel('listRule expression').fill('title ~~ "x"')
+    await page.getByRole('button', { name: 'Create collection' }).click()
+    await page.getByText(/listRule|invalid|filter/i).and(page.locator('.field-err')).first().waitFor()
+    expect(await s.superuser().then((su) => su.collections.getOne('posts').then(() => true, () => false))).toBe(false)
+
+    await page.getByLabel('listRule expression').fill('published = true')
+    await page.getByRole('button', { name: 'Create collection' }).click()
+    await page.getByRole('heading', { name: 'Edit collection posts' }).waitFor()
+    const posts = await (await s.superuser()).collections.getOne('posts')
+    const types = Object.fromEntries(posts.fields.map((f: { name: string; type: string }) => [f.name, f.type]))
+    expect(types).toMatchObject({ title: 'text', views: 'number', published: 'bool', tags: 'select', meta: 'json', cover: 'file', when: 'date', owner: 'relation', created: 'autodate' })
+    expect(posts.listRule).toBe('published = true')
+    expect(posts.viewRule).toBeNull()
+    expect(posts.fields.find((f: { name: string }) => f.name === 'tags')!.values).toEqual(['news', 'tech'])
+
+    // Rename a field: its data is kept (same field id).
+    await page.getByRole('textbox', { name: 'Field name' }).nth(posts.fields.findIndex((f: { name: string }) => f.name === 'views')).fill('hits')
+    await page.getByRole('button', { name: 'Save changes' }).click()
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor()
+    const renamed = await (await s.superuser()).collections.getOne('posts')
+    expect(renamed.fields.find((f: { name: string }) => f.name === 'hits')!.id).toBe(posts.fields.find((f: { name: string }) => f.name === 'views')!.id)
+    expect(problems).toEqual([])
+    await context.close()
+  })
+
+  it('creates, edits, filters, live-updates and deletes records, incl. a file; HTML in values stays text', async () => {
+    const { page, context, problems } = await openPage(browser, 'records')
+    await signIn(page, '/collections/posts')
+    const xss = '<img src=x onerror="window.__xss=1">'
+    await page.getByRole('button', { name: 'New record' }).click()
+    await page.getByLabel('title', { exact: true }).fill(xss)
+    await page.getByLabel('hits', { exact: true }).fill('5')
+    await page.getByLabel('tags', { exact: true }).selectOption('tech')
+    await page.getByLabel('meta (JSON)').fill('{"a": [1, 2]}')
+    await page.getByLabel('Upload cover').setInputFiles({ name: 'hello.txt', mimeType: 'text/plain', buffer: Buffer.from('hello file') })
+    await page.getByRole('button', { name: 'Create record' }).click()
+    const table = page.getByRole('table', { name: 'posts records' })
+    await table.getByText(xss, { exact: true }).waitFor()
+    expect(await table.locator('img').count()).toBe(0)
+    expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined()
+    const su = await s.superuser()
+    const [rec] = await su.collection('posts').getFullList()
+    expect(rec).toMatchObject({ title: xss, hits: 5, tags: 'tech', meta: { a: [1, 2] } })
+    expect(rec.cover).toMatch(/^hello_\w+\.txt$/)
+    expect(await (await fetch(su.files.getURL(rec, rec.cover))).text()).toBe('hello file')
+
+    // Edit: the form shows the value as text too.
+    await page.getByRole('button', { name: `Edit ${rec.id}` }).click()
+    expect(await page.getByLabel('title', { exact: true }).inputValue()).toBe(xss)
+    await page.getByLabel('title', { exact: true }).fill('second title')
+    await page.getByRole('button', { name: 'Save record' }).click()
+    await table.getByText('second title').waitFor()
+    expect((await su.collection('posts').getOne(rec.id)).title).toBe('second title')
+
+    // Filter: a syntax error shows inline; a valid one narrows the table.
+    await page.getByLabel('Filter').fill('nosuchfield = 1')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await page.locator('#filter-error').waitFor()
+    await page.getByLabel('Filter').fill('hits = 6')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await table.getByText('No records.').waitFor()
+    await page.getByLabel('Filter').fill('hits = 5')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await table.getByText('second title').waitFor()
+    expect(await page.locator('#filter-error').count()).toBe(0)
+    await page.getByLabel('Filter').fill('')
+    await page.getByRole('button', { name: 'Apply' }).click()
+
+    // Live: a record created from a second page appears here without a reload.
+    await page.getByText('Live', { exact: true }).waitFor()
+    const other = await openPage(browser, 'records-other')
+    await signIn(other.page, '/collections/posts')
+    await other.page.getByRole('button', { name: 'New record' }).click()
+    await other.page.getByLabel('title', { exact: true }).fill('from the other page')
+    await other.page.getByRole('button', { name: 'Create record' }).click()
+    await other.page.getByRole('table', { name: 'posts records' }).getByText('from the other page').waitFor()
+    await table.getByText('from the other page').waitFor()
+
+    // Sort by a column, then bulk delete.
+    await table.getByRole('button', { name: 'title' }).click()
+    await table.locator('tbody tr').first().getByText('from the other page').waitFor()
+    await table.getByRole('button', { name: /^title/ }).click()
+    await table.locator('tbody tr').first().getByText('second title').waitFor()
+    await page.getByRole('checkbox', { name: `Select ${rec.id}` }).check()
+    await page.getByRole('button', { name: 'Delete 1 selected' }).click()
+    await table.getByText('second title').waitFor({ state: 'detached' })
+    expect((await su.collection('posts').getFullList()).map((r) => r.title)).toEqual(['from the other page'])
+    expect(problems).toEqual([])
+    expect(other.problems).toEqual([])
+    await other.context.close()
     await context.close()
   })
 })
