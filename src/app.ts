@@ -68,6 +68,8 @@ export interface AppCore {
   outbox: Outbox
   /** Delivers the outbox to sinks at least once, in order (`events.register`), and `events.emit` for custom events (docs/events.md). */
   events: EventDispatcher
+  /** The webhooks sink (delivery jobs, replay). */
+  webhooks: Webhooks
   auth: AuthService
   /** Cookie sessions (Basalt extension, docs/sessions.md). */
   sessions: SessionService
@@ -238,14 +240,16 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
 
   const writeHealth = new WriteHealth({ dataDir: config.dataDir })
 
+  const eventSource = async () => `basalt://${appSlug((await settings.get()).meta.appName)}`
   const events = new EventDispatcher({
     store, outbox, clock, nodeId, pollMs: config.jobs.pollMs,
-    source: async () => `basalt://${appSlug((await settings.get()).meta.appName)}`,
+    source: eventSource,
     onError: (err, sink) => logger.error({ err, sink }, 'events: delivery failed; retrying'),
   })
   const ev = config.events
   bindWebhookValidation(hooks, collections, store)
-  await events.register(new Webhooks({ store, jobs: background.jobs, clock, schema: collections, allowPrivate: ev.webhooksAllowPrivate, breaker: ev.webhooksBreaker }))
+  const webhooks = new Webhooks({ store, jobs: background.jobs, clock, schema: collections, allowPrivate: ev.webhooksAllowPrivate, breaker: ev.webhooksBreaker, outbox, source: eventSource })
+  await events.register(webhooks)
   if (ev.natsUrl) await events.register(new NatsPublisher({ url: ev.natsUrl, prefix: ev.prefix, stream: ev.natsStream }))
   if (ev.amqpUrl) await events.register(new AmqpPublisher({ url: ev.amqpUrl, prefix: ev.prefix, exchange: ev.amqpExchange }))
   if (ev.mqttUrl) await events.register(new MqttPublisher({ url: ev.mqttUrl, prefix: ev.prefix, clientId: ev.mqttClientId }))
@@ -257,7 +261,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
 
   const router = new RouteTable()
   const core: AppCore = {
-    router, config, logger, clock, store, collections, records, writes, hooks, outbox, events, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId, logs, backups, metrics, writeHealth,
+    router, config, logger, clock, store, collections, records, writes, hooks, outbox, events, webhooks, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId, logs, backups, metrics, writeHealth,
     jobs: background.jobs, cron: background.cron, workflows: background.workflows,
     cronAdd: (id, expression, handler, o) => background.cron.add(id, expression, handler, o),
     cronRemove: (id) => background.cron.remove(id),

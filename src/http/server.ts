@@ -37,6 +37,7 @@ import { backupRoutes } from './routes/backups.ts'
 import { jobRoutes } from './routes/jobs.ts'
 import { cronRoutes } from './routes/crons.ts'
 import { workflowRoutes } from './routes/workflows.ts'
+import { webhookRoutes } from './routes/webhooks.ts'
 import { uiRoutes } from './routes/ui-dashboard.ts'
 import { installerAuth } from './routes/ui-installer.ts'
 
@@ -124,7 +125,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   await f.register(requestLogging, { app })
   // Custom routes and ./basalt_public answer whatever no built-in route matched.
   registerFallback(f, app)
-  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes, impersonateRoutes, oauth2Routes, batchRoutes, logRoutes, metricsRoutes, fileTokenRoutes, backupRoutes, jobRoutes, cronRoutes, workflowRoutes, sqlRoutes, uiRoutes]) {
+  for (const routes of [healthRoutes, collectionRoutes, recordRoutes, authRoutes, realtimeRoutes, fileRoutes, settingsRoutes, authEmailRoutes, authSessionRoutes, impersonateRoutes, oauth2Routes, batchRoutes, logRoutes, metricsRoutes, fileTokenRoutes, backupRoutes, jobRoutes, cronRoutes, workflowRoutes, webhookRoutes, sqlRoutes, uiRoutes]) {
     await f.register(routes, { app })
   }
   return f

@@ -8,7 +8,7 @@ import { Webhook } from 'standardwebhooks'
 import { startServer, waitFor, type TestServer } from '../support/server.ts'
 import { DEFAULTS } from '../../src/config.ts'
 import { isPrivateAddress } from '../../src/events/webhooks/ssrf.ts'
-import { failure, signUp, type Client } from './helpers.ts'
+import { failure, raw, signUp, type Client } from './helpers.ts'
 
 interface Received { headers: http.IncomingHttpHeaders; body: string }
 
@@ -165,6 +165,57 @@ describe('circuit breaker', () => {
       await r.close()
     }
   }, 60_000)
+})
+
+describe('replay', () => {
+  it('sends the same event again (same webhook-id) as a new delivery, logged as a new row', async () => {
+    const r = await receiver()
+    const hook = await su.collection('_webhooks').create({ url: r.url, collections: ['wh_orders'], secret: secret(), active: true })
+    try {
+      const order = await s.client().collection('wh_orders').create({ total: 5 })
+      const [first] = (await waitFor(async () => { const l = await su.collection('_webhookDeliveries').getFullList({ filter: `webhook = "${hook.id}"` }); return l.length ? l : undefined }, 10_000, 'the first delivery'))!
+      const job = await su.send(`/api/webhooks/deliveries/${first.id}/replay`, { method: 'POST' })
+      expect(job).toMatchObject({ name: '__basaltWebhook__', payload: { webhookId: hook.id, event: { id: first.eventId, subject: order.id } } })
+      await waitFor(() => r.got.length >= 2, 10_000, 'the replayed request')
+      expect(r.got.map((g) => g.headers['webhook-id'])).toEqual([first.eventId, first.eventId])
+      expect(JSON.parse(r.got[1].body)).toEqual(JSON.parse(r.got[0].body))
+      const log = (await waitFor(async () => { const l = await su.collection('_webhookDeliveries').getFullList({ filter: `webhook = "${hook.id}"`, sort: 'created' }); return l.length >= 2 ? l : undefined }, 5000, 'two delivery rows'))!
+      expect(log.map((d) => [d.eventId, d.status])).toEqual([[first.eventId, 'success'], [first.eventId, 'success']])
+      expect(log[1].id).not.toBe(first.id)
+      // With its delivery jobs purged, the event is rebuilt from the outbox: the same envelope again.
+      await s.app.jobs.purge({ name: '__basaltWebhook__' })
+      await su.send(`/api/webhooks/deliveries/${first.id}/replay`, { method: 'POST' })
+      await waitFor(() => r.got.length >= 3, 10_000, 'the replay from the outbox')
+      expect(r.got[2].headers['webhook-id']).toBe(first.eventId)
+      expect(JSON.parse(r.got[2].body)).toEqual(JSON.parse(r.got[0].body))
+    } finally {
+      await su.collection('_webhooks').delete(hook.id)
+      await r.close()
+    }
+  })
+
+  it('is superuser-only (401 guests, 403 users, nothing sent) and answers 404 for an unknown delivery', async () => {
+    const r = await receiver()
+    const hook = await su.collection('_webhooks').create({ url: r.url, collections: ['wh_orders'], secret: secret(), active: true })
+    try {
+      await s.client().collection('wh_orders').create({ total: 6 })
+      const [d] = (await waitFor(async () => { const l = await su.collection('_webhookDeliveries').getFullList({ filter: `webhook = "${hook.id}"` }); return l.length ? l : undefined }, 10_000, 'a delivery'))!
+      const user = await signUp(s)
+      const path = `/api/webhooks/deliveries/${d.id}/replay`
+      expect((await raw(s, path, { method: 'POST' })).status).toBe(401)
+      const asUser = await raw(s, path, { method: 'POST', token: user.token })
+      expect(asUser.status).toBe(403)
+      expect(asUser.json).toMatchObject({ status: 403, data: {} })
+      const missing = await failure(su.send('/api/webhooks/deliveries/nope123456789ab/replay', { method: 'POST' }))
+      expect(missing.status).toBe(404)
+      await new Promise((res) => setTimeout(res, 500))
+      expect(r.got).toHaveLength(1)
+      expect(await su.collection('_webhookDeliveries').getFullList({ filter: `webhook = "${hook.id}"` })).toHaveLength(1)
+    } finally {
+      await su.collection('_webhooks').delete(hook.id)
+      await r.close()
+    }
+  })
 })
 
 describe('filter', () => {

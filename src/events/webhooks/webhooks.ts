@@ -9,7 +9,8 @@ import { newRecordId } from '../../core/ids.ts'
 import type { JobQueue } from '../../jobs/queue.ts'
 import { sql } from '../../store/sql.ts'
 import type { Executor, Store } from '../../store/types.ts'
-import type { CloudEvent, EventSink } from '../cloudevents.ts'
+import { toCloudEvent, type CloudEvent, type EventSink } from '../cloudevents.ts'
+import type { Outbox } from '../outbox.ts'
 import { isSystemCollectionEvent } from '../brokers/route.ts'
 import { BlockedAddressError, guardedLookup, isPrivateAddress } from './ssrf.ts'
 import { filterMatches, validateWebhookFilter } from './filter.ts'
@@ -18,7 +19,7 @@ import { DeferJob } from '../../jobs/defer.ts'
 import { WEBHOOKS_NAME } from './collections.ts'
 import type { SchemaLookup } from '../../core/collections/types.ts'
 import type { HookRegistry } from '../../core/hooks/registry.ts'
-import { badRequest, fieldError } from '../../core/errors.ts'
+import { badRequest, fieldError, notFound } from '../../core/errors.ts'
 import { ErrorCode } from '../../core/error-codes.ts'
 
 export const WEBHOOK_JOB = '__basaltWebhook__'
@@ -38,6 +39,10 @@ export interface WebhooksOptions {
   maxAttempts?: number
   /** Circuit breaker per endpoint (circuit.ts). */
   breaker?: BreakerOptions
+  /** Where a replay finds an event whose delivery job was purged. */
+  outbox?: Outbox
+  /** CloudEvents `source` prefix (as the dispatcher's). */
+  source?: () => string | Promise<string>
 }
 
 interface WebhookRow extends CircuitRow { url: string; collections: unknown; events: unknown; filter: string | null; secret: string; active: unknown }
@@ -82,6 +87,30 @@ export class Webhooks implements EventSink {
         }
       }
     })
+  }
+
+  /**
+   * Sends the event of a logged delivery again: a new delivery job for the same endpoint and the same
+   * event (same `webhook-id`), logged as new delivery rows. While a delivery of that event to that
+   * endpoint is still queued or running, that job is returned instead of adding a second one.
+   */
+  async replay(deliveryId: string): Promise<string> {
+    const d = await this.o.store.get<{ webhook: string; eventId: string }>(sql`SELECT "webhook", "eventId" FROM "_webhookDeliveries" WHERE "id" = ${deliveryId}`)
+    if (!d) throw notFound('Missing webhook delivery.')
+    const hook = await this.o.store.get<{ id: string; active: unknown }>(sql`SELECT "id", "active" FROM "_webhooks" WHERE "id" = ${d.webhook}`)
+    if (!hook) throw notFound('Missing webhook delivery.')
+    if (!isOn(hook.active)) throw badRequest('The webhook is inactive; activate it to replay its deliveries.')
+    const event = await this.findEvent(d.webhook, d.eventId)
+    if (!event) throw notFound('The event of this delivery is no longer retained (its job was purged and the outbox pruned).')
+    return this.o.jobs.enqueue(WEBHOOK_JOB, { webhookId: d.webhook, event } satisfies DeliveryJob, { uniqueKey: `${d.webhook}:${d.eventId}` })
+  }
+
+  /** The exact envelope first delivered (from its job), else rebuilt from the outbox. */
+  private async findEvent(webhookId: string, eventId: string): Promise<CloudEvent | undefined> {
+    const job = await this.o.store.get<{ payload: string }>(sql`SELECT "payload" FROM "_jobs" WHERE "name" = ${WEBHOOK_JOB} AND "uniqueKey" = ${`${webhookId}:${eventId}`} ORDER BY "created" DESC LIMIT 1`)
+    if (job) return (JSON.parse(job.payload) as DeliveryJob).event
+    const e = this.o.outbox && (await this.o.outbox.get(eventId))
+    return e && this.o.source ? toCloudEvent(e, await this.o.source()) : undefined
   }
 
   /** The webhook's filter, for record events (custom events have no record: `events` alone selects them). */
