@@ -137,6 +137,7 @@ describe.each(stores)('import-pocketbase on %s', { timeout: 180_000 }, (store) =
     // Rules came along: a guest sees only the public post and cannot create.
     const guest = s.client()
     expect((await guest.collection('posts').getFullList()).map((p) => p.id)).toEqual([pb.posts[0].id])
+    expect(await guest.collection('public_posts').getFullList()).toMatchObject([{ id: pb.posts[0].id, title: pb.posts[0].title }])
     await expect(guest.collection('posts').create({ title: 'x', owner: bob.id })).rejects.toMatchObject({ status: 400 })
 
     // The original password logs in; the stored bcrypt hash becomes argon2id.
@@ -183,7 +184,7 @@ describe.each(stores)('import-pocketbase on %s', { timeout: 180_000 }, (store) =
     expect(run.stderr).toBe('')
     expect(run.status).toBe(0)
     expect(run.stdout).toMatch(/posts\s+source\s+3\s+target\s+3\s+ok/)
-    expect(run.stdout).toContain('Would import 4 collections, 7 records; files: 1 uploaded + 1 thumbnails.')
+    expect(run.stdout).toContain('Would import 5 collections (1 view), 7 records; files: 1 uploaded + 1 thumbnails.')
     expect(run.stdout).toMatch(/settings: they are encrypted/)
     expect(run.stdout).toContain('nothing was written')
     expect(await targetCollections(t)).toBe(0)

@@ -68,7 +68,7 @@ function authOptions(authDuration: number) {
 }
 
 interface CollectionDef {
-  id: string; name: string; type: 'base' | 'auth'; system: boolean; fields: Field[]; indexes: string[]
+  id: string; name: string; type: 'base' | 'auth' | 'view'; system: boolean; fields: Field[]; indexes: string[]
   rules: [string | null, string | null, string | null, string | null, string | null]
   options: Record<string, unknown>; created: string
 }
@@ -173,10 +173,18 @@ export function buildPocketBaseDataDir(opts: FixtureOptions = {}): PbFixture {
       rules: ['public = true || owner = @request.auth.id', 'public = true || owner = @request.auth.id', "@request.auth.id != '' && owner = @request.auth.id", 'owner = @request.auth.id', 'owner = @request.auth.id'],
       options: {}, created: '2024-11-01 10:00:00.003Z',
     },
+    {
+      // A view collection: PocketBase keeps the query in options.viewQuery and the inferred fields in fields.
+      id: 'pbc_2000000001', name: 'public_posts', type: 'view', system: false,
+      fields: [{ ...idField(), autogeneratePattern: '', pattern: '', min: 0, max: 0 }, text('title')],
+      indexes: [], rules: ['', '', null, null, null],
+      options: { viewQuery: 'SELECT id, title FROM posts WHERE public = 1' }, created: '2024-11-01 10:00:00.004Z',
+    },
   ]
   const insertCollection = db.prepare(`INSERT INTO _collections (id, system, type, name, fields, indexes, listRule, viewRule, createRule, updateRule, deleteRule, options, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
   for (const c of collections) {
     insertCollection.run(c.id, c.system ? 1 : 0, c.type, c.name, JSON.stringify(c.fields), JSON.stringify(c.indexes), ...c.rules, JSON.stringify(c.options), c.created, c.created)
+    if (c.type === 'view') { db.exec(`CREATE VIEW ${q(c.name)} AS ${String(c.options.viewQuery)}`); continue }
     db.exec(`CREATE TABLE ${q(c.name)} (${c.fields.map((f) => `${q(String(f.name))} ${columnType(f)}`).join(', ')})`)
     if (!(opts.duplicateEmail && c.name === 'users')) for (const idx of c.indexes) db.exec(idx)
   }

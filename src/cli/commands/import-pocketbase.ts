@@ -28,6 +28,8 @@ export const IMPORT_POCKETBASE_USAGE = `Usage: basalt import-pocketbase PB_DATA_
 export interface PbImportOptions { pbDir: string; config: Config; force?: boolean; dryRun?: boolean }
 
 export interface PbImportResult {
+  /** Collections carried (views included; they hold no rows, so the summary leaves them out). */
+  collections: { total: number; views: number }
   summary: CollectionSummary[]
   files: { originals: number; thumbs: number; copied: number }
   report: PbReport
@@ -81,7 +83,8 @@ export async function importPocketbase(opts: PbImportOptions): Promise<PbImportR
       }
       files.copied = written.length
       if (!dryRun) summary = await verifyTarget(store, summary)
-      return { summary, files, report: pb.report }
+      const collections = { total: pb.collections.length, views: pb.collections.filter((c) => c.type === 'view').length }
+      return { collections, summary, files, report: pb.report }
     } finally {
       await store.close()
       if (scratch) fs.rmSync(scratch, { recursive: true, force: true })
@@ -111,7 +114,8 @@ function noteOutsideData(pbDir: string, report: PbReport): void {
 export function formatReport(r: PbImportResult, dryRun: boolean): string {
   const lines = [formatSummary(r.summary)]
   const records = r.summary.reduce((n, s) => n + s.expected, 0)
-  lines.push(`${dryRun ? 'Would import' : 'Imported'} ${r.summary.length} collections, ${records} records; files: ${r.files.originals} uploaded + ${r.files.thumbs} thumbnails${dryRun ? '' : ` (${r.files.copied} copied)`}.`)
+  const views = r.collections.views ? ` (${r.collections.views} view${r.collections.views === 1 ? '' : 's'})` : ''
+  lines.push(`${dryRun ? 'Would import' : 'Imported'} ${r.collections.total} collections${views}, ${records} records; files: ${r.files.originals} uploaded + ${r.files.thumbs} thumbnails${dryRun ? '' : ` (${r.files.copied} copied)`}.`)
   if (r.report.notCarried.length) {
     lines.push('Not carried:')
     for (const n of r.report.notCarried) lines.push(`  - ${n.what}: ${n.reason}`)
