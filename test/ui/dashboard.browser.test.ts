@@ -1,8 +1,9 @@
 // The dashboard in a real headless Chromium against a real Basalt: sign-in, session, the auth-mail link pages,
 // and no CSP violation anywhere (the page has no inline script or style).
+import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
-import { startServer, SUPERUSER, type TestServer } from '../support/server.ts'
+import { startServer, SUPERUSER, waitFor, type TestServer } from '../support/server.ts'
 import { linkFrom, startSmtp, type TestSmtp } from '../support/smtp.ts'
 import { ensureUiBuilt } from './build.ts'
 import { sql } from '../../src/store/sql.ts'
@@ -231,6 +232,57 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 120_000 }, () 
     expect(problems).toEqual([])
     expect(other.problems).toEqual([])
     await other.context.close()
+    await context.close()
+  })
+
+  it('saves settings and sends a test email', async () => {
+    const { page, context, problems } = await openPage(browser, 'settings')
+    await signIn(page, '/settings')
+    await page.getByLabel('Application name').fill('Renamed <b>App</b>')
+    await page.getByRole('button', { name: 'Save' }).click()
+    await page.getByRole('status').filter({ hasText: 'Application settings saved.' }).waitFor()
+    const su = await s.superuser()
+    expect((await su.settings.getAll()).meta.appName).toBe('Renamed <b>App</b>')
+
+    await page.getByRole('button', { name: 'Batch' }).click()
+    await page.getByLabel('Enable /api/batch').check()
+    await page.getByLabel('Max requests per batch').fill('7')
+    await page.getByRole('button', { name: 'Save' }).click()
+    await page.getByRole('status').filter({ hasText: 'Batch settings saved.' }).waitFor()
+    expect((await su.settings.getAll()).batch).toMatchObject({ enabled: true, maxRequests: 7 })
+
+    await page.getByRole('button', { name: 'Mail' }).click()
+    await page.getByLabel('To').fill('ops@example.com')
+    await page.getByRole('button', { name: 'Send test email' }).click()
+    await page.getByText('Test email sent to ops@example.com.').waitFor()
+    expect((await smtp.next('ops@example.com')).decoded).toContain('test email')
+    expect(problems).toEqual([])
+    await context.close()
+  })
+
+  it('shows request logs as text, with details', async () => {
+    // A request whose URL carries markup: it must show as text in the logs table and details.
+    const evil = '/api/x<img/src=x/onerror=window.__xss=1>'
+    await new Promise<void>((resolve, reject) => {
+      http.get(new URL(s.url), { path: evil }, (res) => { res.resume(); res.on('end', resolve) }).on('error', reject)
+    })
+    const su = await s.superuser()
+    await waitFor(async () => (await su.logs.getList(1, 1, { filter: 'data.url ~ "onerror" && data.status = 404' })).totalItems > 0, 15_000, 'the request log')
+    const { page, context, problems } = await openPage(browser, 'logs')
+    await signIn(page, '/logs')
+    const table = page.getByRole('table', { name: 'Logs' })
+    await page.getByLabel('Filter').fill('data.url ~ "onerror" && data.status = 404')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await table.getByText(/onerror/).first().waitFor()
+    expect(await table.locator('img').count()).toBe(0)
+    await table.getByRole('button', { name: 'View' }).first().click()
+    await page.getByRole('dialog', { name: 'Log entry' }).getByRole('heading', { name: 'GET /api/x<img/src=x/onerror=window.__xss=1>' }).waitFor()
+    expect(await page.getByRole('dialog', { name: 'Log entry' }).locator('img').count()).toBe(0)
+    expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined()
+    await page.getByLabel('Filter').fill('nosuch ~~ ')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await page.getByRole('alert').waitFor()
+    expect(problems).toEqual([])
     await context.close()
   })
 })
