@@ -109,6 +109,8 @@ export interface FixtureOptions {
   duplicateEmail?: boolean
   /** The settings row as ciphertext, as PocketBase writes it when run with an encryption key. */
   encryptedSettings?: boolean
+  /** Last-minute edits to data.db (hostile or unusual inputs), run before it is closed. */
+  tweak?: (db: Database.Database) => void
 }
 
 const q = (n: string) => `\`${n}\``
@@ -227,6 +229,7 @@ export function buildPocketBaseDataDir(opts: FixtureOptions = {}): PbFixture {
   // PocketBase writes the settings through Go's []byte: SQLite keeps them as a BLOB.
   const value = opts.encryptedSettings ? Buffer.from(randomBytes(64).toString('base64')) : Buffer.from(JSON.stringify(settings))
   db.prepare(`INSERT INTO _params (id, value, created, updated) VALUES ('settings', ?, ?, ?)`).run(value, '2024-11-01 10:00:00.000Z', '2024-11-20 10:00:00.000Z')
+  opts.tweak?.(db)
   db.close()
 
   const aux = new Database(path.join(dir, 'auxiliary.db'))

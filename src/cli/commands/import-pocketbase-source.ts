@@ -157,7 +157,11 @@ function collectionRow(raw: Record<string, unknown>, report: PbReport): Collecti
 
 const rule = (v: unknown) => (v === null || v === undefined ? null : String(v))
 
-/** Runs Basalt's collection validator over the imported set: problems are reported, not fatal (PocketBase accepted them). */
+/**
+ * Runs Basalt's collection validator over the imported set. An invalid or duplicate id or name is
+ * fatal (tables, storage keys and rules are all addressed by them); anything else is reported and
+ * carried, since PocketBase accepted it.
+ */
 function checkCollections(collections: Collection[], report: PbReport): void {
   for (const c of collections) {
     const others: SchemaLookup = {
@@ -165,6 +169,11 @@ function checkCollections(collections: Collection[], report: PbReport): void {
       all: () => collections.filter((o) => o !== c),
     }
     const errors = validateCollection(c, undefined, others, sqliteDialect)
+    if (collections.some((o) => o !== c && o.id === c.id)) errors.id = { code: 'validation_not_unique', message: 'Duplicated collection id.' }
+    for (const key of ['id', 'name'] as const) {
+      const err = errors[key] as { message?: string } | undefined
+      if (err) throw new Error(`PocketBase collection ${JSON.stringify(c.name.slice(0, 100))} (id ${JSON.stringify(c.id.slice(0, 100))}): invalid ${key}: ${err.message ?? 'invalid'}; nothing was written`)
+    }
     for (const [key, err] of Object.entries(errors)) {
       report.warnings.push(`collection ${c.name}: ${key}: ${JSON.stringify(err).slice(0, 300)}`)
     }
