@@ -3,6 +3,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import zlib from 'node:zlib'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type TestServer } from '../support/server.ts'
@@ -53,6 +54,17 @@ describe('GET /_/ with the dashboard built', () => {
     const redirect = await fetch(`${s.url}/_`, { redirect: 'manual' })
     expect(redirect.status).toBe(301)
     expect(redirect.headers.get('location')).toBe('/_/')
+  })
+})
+
+describe('bundle size', () => {
+  it('first load is under 300 KB of gzipped JavaScript', async () => {
+    const html = await (await fetch(`${s.url}/_/`)).text()
+    const scripts = [...html.matchAll(/<(?:script[^>]*src|link[^>]*rel="modulepreload"[^>]*href)="\.\/([^"]+\.js)"/g)].map((m) => m[1])
+    expect(scripts.length).toBeGreaterThan(0)
+    let total = 0
+    for (const file of scripts) total += zlib.gzipSync(Buffer.from(await (await fetch(`${s.url}/_/${file}`)).arrayBuffer()), { level: 9 }).length
+    expect(total).toBeLessThan(300 * 1024)
   })
 })
 
