@@ -19,6 +19,7 @@ import { NatsConsumer } from './events/brokers/nats-consumer.ts'
 import { bindWebhookValidation, Webhooks } from './events/webhooks/webhooks.ts'
 import { recordAuthorizer } from './core/records/realtime-authorizer.ts'
 import { rulesReadHeaders } from './realtime/reads-headers.ts'
+import { AuthAlerts } from './auth/auth-alerts.ts'
 import { AuthService } from './auth/auth-service.ts'
 import { RoleService } from './auth/roles.ts'
 import { SessionService } from './auth/sessions.ts'
@@ -91,6 +92,8 @@ export interface AppCore {
   limiter: RateLimiter
   /** Prometheus metrics of this app (GET /api/metrics, docs/operations.md "Metrics"). */
   metrics: AppMetrics
+  /** New-login alerts and the `_authOrigins` they keep (docs/auth.md "New-login alerts"). */
+  authAlerts: AuthAlerts
   /** Can this node write right now (storage errors seen, free disk)? Read by /api/health (docs/operations.md). */
   writeHealth: WriteHealth
   /** Request logs (docs/logs.md): auxiliary.db on SQLite, a `_logs` table on PostgreSQL. */
@@ -171,7 +174,8 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
     onCommitted: (e) => { broker.publish(e).catch(() => {}) },
   })
   const records = new RecordService({ store, collections, clock, roles, hooks, writes })
-  const auth = new AuthService({ store, collections, records, clock, hooks })
+  const authAlerts = new AuthAlerts({ store, collections, writes, mailer, settings: () => settings.get(), logger })
+  const auth = new AuthService({ store, collections, records, clock, hooks, alerts: authAlerts })
   const limiter = new RateLimiter(openRateLimitStore(config, clock, logger), config.authFailureLimits)
   const sessions = new SessionService({ store, collections, clock })
   const externalAuths = new ExternalAuths(collections, store, writes)
@@ -261,7 +265,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
 
   const router = new RouteTable()
   const core: AppCore = {
-    router, config, logger, clock, store, collections, records, writes, hooks, outbox, events, webhooks, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId, logs, backups, metrics, writeHealth,
+    router, config, logger, clock, store, collections, records, writes, hooks, outbox, events, webhooks, auth, sessions, otp, totp, emailFlows, oauth2, externalAuths, roles, files, settings, mailer, broker, hub, realtimeForward, limiter, nodeId, logs, backups, metrics, writeHealth, authAlerts,
     jobs: background.jobs, cron: background.cron, workflows: background.workflows,
     cronAdd: (id, expression, handler, o) => background.cron.add(id, expression, handler, o),
     cronRemove: (id) => background.cron.remove(id),

@@ -17,6 +17,7 @@ import { peekClaims, signToken, verifyToken, type TokenType } from './tokens.ts'
 import { MfaService, mfaIdOf, type AuthMethod } from './mfa.ts'
 import { oauth2AuthMethods } from './oauth2/auth-methods.ts'
 import { ErrorCode } from '../core/error-codes.ts'
+import type { AuthAlerts } from './auth-alerts.ts'
 
 export interface AuthResponse { token: string; record: unknown; meta?: unknown }
 
@@ -36,7 +37,7 @@ const MAX_IDENTITY_LENGTH = 255
 export class AuthService {
   readonly mfa: MfaService
 
-  constructor(private readonly deps: { store: Store; collections: CollectionService; records: RecordService; clock: Clock; hooks: HookRegistry }) {
+  constructor(private readonly deps: { store: Store; collections: CollectionService; records: RecordService; clock: Clock; hooks: HookRegistry; alerts?: AuthAlerts }) {
     this.mfa = new MfaService(deps)
   }
 
@@ -131,7 +132,11 @@ export class AuthService {
     if (!(await this.deps.records.passesRule(ctx, c, 'authRule', String(record.id)))) {
       throw forbidden("The request doesn't satisfy the collection requirements to authenticate.")
     }
-    if (opts.method) await this.mfa.check(c, record, opts.method, opts.mfaId ?? mfaIdOf(info), asSelf)
+    if (opts.method) {
+      await this.mfa.check(c, record, opts.method, opts.mfaId ?? mfaIdOf(info), asSelf)
+      // A completed login (every factor passed): remember the device, mail the owner if it is new.
+      await this.deps.alerts?.noteLogin(c, record, { ip: info.ip ?? '', userAgent: info.headers.user_agent ?? '' })
+    }
     const build = async (rec: Record<string, unknown>, t: string): Promise<AuthResponse> =>
       ({ token: t, record: (await this.deps.records.present(ctx, c, [rec], q, { alwaysEmail: true }))[0] })
     const hook = this.deps.hooks.onRecordAuthRequest

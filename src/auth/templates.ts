@@ -7,6 +7,8 @@ export interface TemplateVars {
   appURL: string
   token: string
   record: RecordData
+  /** `{ALERT_INFO}` of the authAlert mail: where the new login came from. */
+  alertInfo?: string
 }
 
 export interface RenderedMail { subject: string; html: string; text: string }
@@ -18,7 +20,7 @@ export interface RenderedMail { subject: string; html: string; text: string }
 const NEVER_RENDERED = new Set(['tokenKey', 'password'])
 
 // One pass over the template: a value that itself contains "{TOKEN}" (a user's name, say) is never expanded.
-const PLACEHOLDER = /\{(APP_NAME|APP_URL|TOKEN|RECORD:(\w+))\}/g
+const PLACEHOLDER = /\{(APP_NAME|APP_URL|TOKEN|ALERT_INFO|RECORD:(\w+))\}/g
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
 
@@ -38,6 +40,7 @@ function resolve(vars: TemplateVars, name: string, field: string | undefined): s
   if (name === 'APP_NAME') return vars.appName
   // `{APP_URL}/_/#/…` in the templates: a configured trailing slash would otherwise give `//_/`.
   if (name === 'APP_URL') return vars.appURL.replace(/\/+$/, '')
+  if (name === 'ALERT_INFO') return vars.alertInfo ?? ''
   return vars.token
 }
 

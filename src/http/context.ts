@@ -36,6 +36,7 @@ export function requestInfo(req: FastifyRequest, context: RequestContext = 'defa
     query: firstValues(req.query as Record<string, unknown>),
     headers: firstValues(req.headers as Record<string, unknown>, normalizeHeaderName),
     body,
+    ip: req.clientIp,
   }
 }
 

@@ -21,6 +21,8 @@ export interface RequestInfo {
   headers: Record<string, string>
   /** Submitted body after modifier resolution (`tags+` folded into `tags`). */
   body: Record<string, unknown>
+  /** The client IP as resolved with the trusted proxies (not visible to rules; login alerts use it). */
+  ip?: string
 }
 
 export function isSuperuser(info: RequestInfo): boolean {

@@ -19,7 +19,10 @@ export function defaultAuthOptions(): AuthOptions {
     },
     authAlert: {
       enabled: true,
-      emailTemplate: template('Login from a new location', '<p>We noticed a login to your {APP_NAME} account from a new location.</p>'),
+      emailTemplate: template('Login from a new location',
+        '<p>Hello,</p><p>We noticed a login to your {APP_NAME} account from a new location: {ALERT_INFO}.</p>' +
+        '<p>If this was you, you may disregard this email.</p>' +
+        "<p><strong>If this wasn't you, you should immediately change your {APP_NAME} account password to revoke access from all other locations.</strong></p>"),
     },
     authToken: { duration: 604800, secret: secret() },
     passwordResetToken: { duration: 1800, secret: secret() },

@@ -12,7 +12,7 @@ import { fieldKind, defaultFieldId } from './fields/index.ts'
 import { authSystemFields, defaultAuthOptions, idField, AUTH_SYSTEM_FIELD_NAMES } from './auth-defaults.ts'
 import { mergeAuthOptions } from './collection-json.ts'
 import { validateCollection } from './collection-validate.ts'
-import { externalAuthsCollection, rolesCollection, superusersCollection, usersCollection } from './system-collections.ts'
+import { authOriginsCollection, externalAuthsCollection, rolesCollection, superusersCollection, usersCollection } from './system-collections.ts'
 import { formatIndex, parseIndex } from './indexes.ts'
 import type { Collection, CollectionType, Field, RuleName, SchemaLookup } from './types.ts'
 import { collectionOptionsJson, parseCollectionRow, type CollectionRow } from './collection-row.ts'
@@ -41,7 +41,7 @@ export class CollectionService implements SchemaLookup {
     const names = new Set(rows.map((r) => r.name.toLowerCase()))
     const now = this.clock.now()
     // Roles first: the users collection relates to it.
-    for (const c of [superusersCollection(now), rolesCollection(now), usersCollection(now), externalAuthsCollection(now), webhooksCollection(now), webhookDeliveriesCollection(now)]) {
+    for (const c of [superusersCollection(now), rolesCollection(now), usersCollection(now), externalAuthsCollection(now), authOriginsCollection(now), webhooksCollection(now), webhookDeliveriesCollection(now)]) {
       if (!existing.has(c.id) && !names.has(c.name.toLowerCase())) await this.insert(tx, c)
     }
     for (const c of [webhooksCollection(now), webhookDeliveriesCollection(now)]) if (existing.has(c.id)) await this.addMissingSystemFields(tx, c)

@@ -5,6 +5,8 @@ import { ROLES_ID, ROLES_NAME, SUPERUSERS_ID, SUPERUSERS_NAME, USERS_ID, type Co
 
 export const EXTERNAL_AUTHS_ID = 'pbc_2281828961'
 export const EXTERNAL_AUTHS_NAME = '_externalAuths'
+export const AUTH_ORIGINS_ID = 'pbc_4275539003'
+export const AUTH_ORIGINS_NAME = '_authOrigins'
 
 export function superusersCollection(now: Date): Collection {
   const auth = defaultAuthOptions()
@@ -88,6 +90,24 @@ export function externalAuthsCollection(now: Date): Collection {
       `CREATE UNIQUE INDEX idx_externalAuths_record_provider ON ${t} (collectionRef, recordRef, provider)`,
       `CREATE UNIQUE INDEX idx_externalAuths_collection_provider ON ${t} (collectionRef, provider, providerId)`,
     ],
+    listRule: owner, viewRule: owner, createRule: null, updateRule: null, deleteRule: owner,
+    created: formatDate(now), updated: formatDate(now),
+  }
+}
+
+/**
+ * Devices an auth record logged in from (PocketBase's `_authOrigins`): a fingerprint of client IP and
+ * User-Agent per record, written on login when the collection's `authAlert` is on; a login from an
+ * unknown one mails the owner. Owners may list, view and delete theirs; nobody writes them by API.
+ */
+export function authOriginsCollection(now: Date): Collection {
+  const owner = "@request.auth.id != '' && recordRef = @request.auth.id && collectionRef = @request.auth.collectionId"
+  const text = (name: string) => makeField('text', name, { system: true, required: true })
+  const t = AUTH_ORIGINS_NAME
+  return {
+    id: AUTH_ORIGINS_ID, name: t, type: 'base', system: true,
+    fields: [idField(), text('collectionRef'), text('recordRef'), text('fingerprint'), ...timestampFields()],
+    indexes: [`CREATE UNIQUE INDEX idx_authOrigins_unique_pairs ON ${t} (collectionRef, recordRef, fingerprint)`],
     listRule: owner, viewRule: owner, createRule: null, updateRule: null, deleteRule: owner,
     created: formatDate(now), updated: formatDate(now),
   }
