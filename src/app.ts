@@ -16,6 +16,8 @@ import { NatsPublisher } from './events/brokers/nats.ts'
 import { AmqpPublisher } from './events/brokers/amqp.ts'
 import { MqttPublisher } from './events/brokers/mqtt.ts'
 import { NatsConsumer } from './events/brokers/nats-consumer.ts'
+import { AmqpConsumer } from './events/brokers/amqp-consumer.ts'
+import { MqttConsumer } from './events/brokers/mqtt-consumer.ts'
 import { bindWebhookValidation, Webhooks } from './events/webhooks/webhooks.ts'
 import { recordAuthorizer } from './core/records/realtime-authorizer.ts'
 import { rulesReadHeaders } from './realtime/reads-headers.ts'
@@ -262,6 +264,16 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
     onError: (err, route) => logger.error({ err, subject: route.subject, job: route.job }, 'events: consuming from NATS failed; retrying'),
   }) : null
   natsConsumer?.start()
+  const amqpConsumer = ev.amqpUrl && ev.amqpConsume.length ? new AmqpConsumer({
+    url: ev.amqpUrl, routes: ev.amqpConsume, jobs: background.jobs,
+    onError: (err) => logger.error({ err }, 'events: consuming from RabbitMQ failed; retrying'),
+  }) : null
+  amqpConsumer?.start()
+  const mqttConsumer = ev.mqttUrl && ev.mqttConsume.length ? new MqttConsumer({
+    url: ev.mqttUrl, routes: ev.mqttConsume, jobs: background.jobs, clientId: `${ev.mqttClientId}-consumer`,
+    onError: (err) => logger.error({ err }, 'events: consuming from MQTT failed; retrying'),
+  }) : null
+  mqttConsumer?.start()
 
   const router = new RouteTable()
   const core: AppCore = {
@@ -272,7 +284,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
     truncate: (name) => records.truncate(collections.get(name)),
     async close() {
       // Half the grace period: `serve` force-closes after the full one, and unfinished jobs must be released before that.
-      await natsConsumer?.close()
+      await Promise.all([natsConsumer?.close(), amqpConsumer?.close(), mqttConsumer?.close()])
       await Promise.all([background.close(config.shutdownGraceMs / 2), events.close()])
       await emailFlows.idle()
       offGap()

@@ -5,6 +5,7 @@ import { parseProxyList } from './http/client-ip.ts'
 import { parseCorsOrigins, type CorsOrigins } from './http/cors.ts'
 import { parseConsumeRoutes, type NatsConsumeRoute } from './events/brokers/nats-consumer.ts'
 import { DEFAULT_BREAKER, type BreakerOptions } from './events/webhooks/circuit.ts'
+import { parseAmqpConsumeRoutes, parseMqttConsumeRoutes, type ConsumeRoute } from './events/brokers/consume-routes.ts'
 import { DEFAULT_JOBS_CONFIG, jobsConfigFromEnv, type JobsConfig } from './jobs/config.ts'
 
 export interface EventsConfig {
@@ -20,9 +21,13 @@ export interface EventsConfig {
   amqpUrl: string | null
   /** Durable topic exchange the events are published to (declared when missing). */
   amqpExchange: string
+  /** RabbitMQ queues consumed into jobs (`BASALT_EVENTS_AMQP_CONSUME=queue=>job,…`). */
+  amqpConsume: ConsumeRoute[]
   /** MQTT server; null = off. */
   mqttUrl: string | null
   mqttClientId: string
+  /** MQTT topic filters consumed into jobs (`BASALT_EVENTS_MQTT_CONSUME=filter=>job,…`), session `<mqttClientId>-consumer`. */
+  mqttConsume: ConsumeRoute[]
   /** Webhook targets may be loopback/private addresses (BASALT_WEBHOOKS_ALLOW_PRIVATE). */
   webhooksAllowPrivate: boolean
   /** Circuit breaker per webhook endpoint (BASALT_WEBHOOKS_BREAKER_{THRESHOLD,COOLDOWN_MS,MAX_COOLDOWN_MS}). */
@@ -144,7 +149,7 @@ export const DEFAULTS: Config = {
   indexFallback: true,
   dev: false,
   jobs: DEFAULT_JOBS_CONFIG,
-  events: { prefix: 'basalt', natsUrl: null, natsStream: 'BASALT_EVENTS', natsConsume: [], amqpUrl: null, amqpExchange: 'basalt.events', mqttUrl: null, mqttClientId: 'basalt-events', webhooksAllowPrivate: false, webhooksBreaker: DEFAULT_BREAKER },
+  events: { prefix: 'basalt', natsUrl: null, natsStream: 'BASALT_EVENTS', natsConsume: [], amqpUrl: null, amqpExchange: 'basalt.events', amqpConsume: [], mqttUrl: null, mqttClientId: 'basalt-events', mqttConsume: [], webhooksAllowPrivate: false, webhooksBreaker: DEFAULT_BREAKER },
   pgStartTimeoutMs: 30_000,
   metricsToken: null,
   corsOrigins: ['*'],
@@ -196,6 +201,14 @@ function consumeRoutes(env: NodeJS.ProcessEnv): NatsConsumeRoute[] {
   try { return parseConsumeRoutes(env.BASALT_EVENTS_NATS_CONSUME) } catch (err) { throw new ConfigError((err as Error).message) }
 }
 
+/** BASALT_EVENTS_{AMQP,MQTT}_CONSUME need the broker's URL; a malformed list is a config error naming the part. */
+function brokerRoutes(env: NodeJS.ProcessEnv, broker: 'AMQP' | 'MQTT', parse: (raw: string) => ConsumeRoute[]): ConsumeRoute[] {
+  const raw = env[`BASALT_EVENTS_${broker}_CONSUME`]
+  if (!raw) return []
+  if (!env[`BASALT_EVENTS_${broker}_URL`]) throw new ConfigError(`BASALT_EVENTS_${broker}_CONSUME needs BASALT_EVENTS_${broker}_URL`)
+  try { return parse(raw) } catch (err) { throw new ConfigError((err as Error).message) }
+}
+
 function eventsConfig(env: NodeJS.ProcessEnv): EventsConfig {
   const prefix = env.BASALT_EVENTS_PREFIX ?? 'basalt'
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(prefix)) throw new ConfigError(`BASALT_EVENTS_PREFIX must be dot-separated tokens of letters, digits, _ and -, got ${JSON.stringify(prefix)}`)
@@ -204,7 +217,9 @@ function eventsConfig(env: NodeJS.ProcessEnv): EventsConfig {
   return {
     prefix, natsUrl: env.BASALT_EVENTS_NATS_URL || null, natsStream, natsConsume: consumeRoutes(env),
     amqpUrl: env.BASALT_EVENTS_AMQP_URL || null, amqpExchange: env.BASALT_EVENTS_AMQP_EXCHANGE || 'basalt.events',
+    amqpConsume: brokerRoutes(env, 'AMQP', parseAmqpConsumeRoutes),
     mqttUrl: env.BASALT_EVENTS_MQTT_URL || null, mqttClientId: env.BASALT_EVENTS_MQTT_CLIENT_ID || 'basalt-events',
+    mqttConsume: brokerRoutes(env, 'MQTT', parseMqttConsumeRoutes),
     webhooksAllowPrivate: ['true', '1', 'on'].includes((env.BASALT_WEBHOOKS_ALLOW_PRIVATE ?? '').toLowerCase()),
     webhooksBreaker: {
       threshold: env.BASALT_WEBHOOKS_BREAKER_THRESHOLD ? positiveInt('BASALT_WEBHOOKS_BREAKER_THRESHOLD', env.BASALT_WEBHOOKS_BREAKER_THRESHOLD) : DEFAULT_BREAKER.threshold,
