@@ -88,7 +88,11 @@ export function readPocketBase(db: Database.Database, batchSize = BATCH_SIZE): P
   }
   checkCollections(collections, report)
   const counts: Record<string, number> = {}
-  for (const c of collections) if (c.type !== 'view') counts[c.id] = countOf(db, c.name)
+  for (const c of collections) if (c.type !== 'view') counts[c.id] = countOf(db, c.name, rowFilter(c))
+  const installers = countOf(db, '_superusers', `"email" = '${INSTALLER_EMAIL}'`, true)
+  if (installers) {
+    report.notCarried.push({ what: `superuser ${INSTALLER_EMAIL}`, reason: 'PocketBase\'s first-run installer placeholder (random password, nobody logs in with it); create superusers with "basalt superuser upsert" if none was carried' })
+  }
   const params = readParams(db, report)
   noteOtherData(db, report)
 
@@ -98,7 +102,7 @@ export function readPocketBase(db: Database.Database, batchSize = BATCH_SIZE): P
     for (const c of collections) {
       if (c.type === 'view') continue
       // Keyset pagination on SQLite's rowid: PocketBase's insertion order, O(n) overall.
-      const page = db.prepare(`SELECT rowid AS "__pos", * FROM ${quote(c.name)} WHERE rowid > ? ORDER BY rowid LIMIT ?`)
+      const page = db.prepare(`SELECT rowid AS "__pos", * FROM ${quote(c.name)} WHERE rowid > ? AND (${rowFilter(c)}) ORDER BY rowid LIMIT ?`)
       let after = -1
       for (;;) {
         const got = page.all(after, batchSize) as Record<string, unknown>[]
@@ -113,10 +117,19 @@ export function readPocketBase(db: Database.Database, batchSize = BATCH_SIZE): P
   return { collections, items, report, counts }
 }
 
-function countOf(db: Database.Database, table: string): number {
+/** PocketBase (v0.23+) seeds this superuser on a fresh install and deletes it once a real one exists. */
+const INSTALLER_EMAIL = '__pbinstaller@example.com'
+
+/** Rows left behind inside a carried collection (a constant SQL condition, no user input). */
+function rowFilter(c: Collection): string {
+  return c.name === '_superusers' && c.fields.some((f) => f.name === 'email') ? `"email" != '${INSTALLER_EMAIL}'` : '1 = 1'
+}
+
+function countOf(db: Database.Database, table: string, where = '1 = 1', optional = false): number {
   try {
-    return Number((db.prepare(`SELECT COUNT(*) AS "n" FROM ${quote(table)}`).get() as { n: number }).n)
+    return Number((db.prepare(`SELECT COUNT(*) AS "n" FROM ${quote(table)} WHERE ${where}`).get() as { n: number }).n)
   } catch {
+    if (optional) return 0
     throw new Error(`PocketBase collection ${table} has no table in data.db: the data directory is damaged; nothing was written`)
   }
 }

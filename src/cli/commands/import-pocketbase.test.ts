@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createApp } from '../../app.ts'
 import { resolveConfig } from '../../config.ts'
 import { main } from '../main.ts'
 import { importPocketbase } from './import-pocketbase.ts'
@@ -86,6 +87,30 @@ describe('import-pocketbase edges', { timeout: 60_000 }, () => {
     const config = target()
     await expect(importPocketbase({ pbDir: dir, config })).rejects.toThrow(/invalid name/)
     expect(fs.existsSync(path.join(config.dataDir, 'storage', PB_POSTS_ID))).toBe(false)
+  })
+
+  it('leaves out PocketBase\'s installer placeholder superuser', async () => {
+    const dir = pbDir((db) => {
+      db.prepare(`INSERT INTO _superusers (id, password, tokenKey, email, emailVisibility, verified, created, updated) VALUES ('inst00000000001', 'x', 'installer-token-key-000000000000000', '__pbinstaller@example.com', 0, 1, '', '')`).run()
+    })
+    const r = await importPocketbase({ pbDir: dir, config: target(), dryRun: true })
+    expect(r.summary.find((s) => s.name === '_superusers')).toMatchObject({ expected: 1, copied: 1 })
+    expect(r.report.notCarried.map((n) => n.what)).toContain('superuser __pbinstaller@example.com')
+  })
+
+  it('a users collection under another id: Basalt starts on the result without adding a second one', async () => {
+    const dir = pbDir((db) => {
+      db.prepare(`UPDATE _collections SET id = 'pbc_users_custom' WHERE name = 'users'`).run()
+      editCollection(db, 'posts', (c) => { for (const f of c.fields) if (f.type === 'relation') f.collectionId = 'pbc_users_custom' })
+      db.prepare(`UPDATE _externalAuths SET collectionRef = 'pbc_users_custom'`).run()
+    })
+    const config = target()
+    await importPocketbase({ pbDir: dir, config })
+    const app = await createApp({ ...config, port: 0 })
+    try {
+      expect(app.collections.find('users')?.id).toBe('pbc_users_custom')
+      expect(app.collections.find('_pb_users_auth_')).toBeUndefined()
+    } finally { await app.close() }
   })
 
   it('usage errors exit 2', async () => {
