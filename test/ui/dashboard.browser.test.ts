@@ -147,7 +147,11 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 120_000 }, () 
     await page.getByText(/listRule|invalid|filter/i).and(page.locator('.field-err')).first().waitFor()
     expect(await s.superuser().then((su) => su.collections.getOne('posts').then(() => true, () => false))).toBe(false)
 
-    await page.getByLabel('listRule expression').fill('published = true')
+    // The rule editor completes field names.
+    await page.getByLabel('listRule expression').fill('pub')
+    await page.getByRole('group', { name: 'Completions for listRule' }).getByRole('button', { name: 'published' }).click()
+    await page.getByLabel('listRule expression').press('End')
+    await page.getByLabel('listRule expression').pressSequentially(' = true')
     await page.getByRole('button', { name: 'Create collection' }).click()
     await page.getByRole('heading', { name: 'Edit collection posts' }).waitFor()
     const posts = await (await s.superuser()).collections.getOne('posts')
@@ -282,6 +286,62 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 120_000 }, () 
     await page.getByLabel('Filter').fill('nosuch ~~ ')
     await page.getByRole('button', { name: 'Apply' }).click()
     await page.getByRole('alert').waitFor()
+    expect(problems).toEqual([])
+    await context.close()
+  })
+
+  it('signs in with password + emailed code when MFA is on', async () => {
+    const mfa = await startServer()
+    try {
+      const su = await mfa.superuser()
+      await su.settings.update({ smtp: { enabled: true, host: '127.0.0.1', port: smtp.port, tls: false }, meta: { senderAddress: 'noreply@example.com' } })
+      await su.collections.update('_superusers', { otp: { enabled: true }, mfa: { enabled: true } })
+      const { page, context, problems } = await openPage(browser, 'mfa')
+      await page.goto(`${mfa.url}/_/`)
+      await page.getByLabel('Email').fill(SUPERUSER.email)
+      await page.getByLabel('Password', { exact: true }).fill(SUPERUSER.password)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByText('A second factor is required').waitFor()
+      const code = /\b(\d{6,10})\b/.exec((await smtp.next(SUPERUSER.email)).decoded)![1]
+      await page.getByLabel('One-time code').fill(code)
+      await page.getByRole('button', { name: 'Verify' }).click()
+      await page.getByRole('button', { name: 'Sign out' }).waitFor()
+      expect(problems).toEqual([])
+      await context.close()
+    } finally { await mfa.close() }
+  })
+
+  it('exports and imports the schema, previews the API, deletes a collection; readable at 390 px', async () => {
+    const { page, context, problems } = await openPage(browser, 'schema', 390)
+    await signIn(page, '/collections/_io')
+    const exported = JSON.parse(await page.getByLabel('Current schema (JSON)').inputValue())
+    expect(exported.map((c: { name: string }) => c.name)).toContain('posts')
+    await page.getByLabel('Collections JSON').fill(JSON.stringify([{ name: 'notes', type: 'base', fields: [{ name: 'body', type: 'text' }], listRule: '' }]))
+    await page.getByRole('button', { name: 'Import' }).click()
+    await page.getByText('Imported 1 collections.').waitFor()
+    const su = await s.superuser()
+    expect((await su.collections.getOne('notes')).listRule).toBe('')
+    expect((await su.collections.getOne('posts')).name).toBe('posts') // not deleted: "delete missing" was off
+
+    await page.goto(`${s.url}/_/#/collections/notes/api`)
+    const sdk = page.getByLabel('SDK example')
+    await sdk.getByText("pb.collection('notes').getList(1, 50").waitFor()
+    expect(await sdk.textContent()).toContain('"body": "text"')
+    expect(await page.getByLabel('curl example').textContent()).toContain(`${s.url}/api/collections/notes/records`)
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
+
+    for (const hash of ['/collections/posts', '/collections/posts/edit', '/settings', '/logs']) {
+      await page.goto(`${s.url}/_/#${hash}`)
+      await page.getByRole('heading').first().waitFor()
+      // Wide tables scroll inside their own box; the page itself never scrolls sideways.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), hash).toBeLessThanOrEqual(390)
+    }
+
+    await page.goto(`${s.url}/_/#/collections/notes/edit`)
+    await page.getByRole('button', { name: 'Delete collection' }).click()
+    await page.getByRole('button', { name: /Really delete notes/ }).click()
+    await page.getByText('Choose a collection, or create one.').waitFor()
+    expect(await su.collections.getOne('notes').then(() => true, () => false)).toBe(false)
     expect(problems).toEqual([])
     await context.close()
   })
