@@ -234,7 +234,9 @@ export function buildPocketBaseDataDir(opts: FixtureOptions = {}): PbFixture {
 
   const aux = new Database(path.join(dir, 'auxiliary.db'))
   aux.exec(`CREATE TABLE _logs (id TEXT PRIMARY KEY NOT NULL, level INTEGER DEFAULT 0 NOT NULL, message TEXT DEFAULT '' NOT NULL, data JSON DEFAULT '{}' NOT NULL, created TEXT DEFAULT '' NOT NULL)`)
-  aux.prepare(`INSERT INTO _logs (id, message, created) VALUES ('log000000000001', 'GET /api/health', '2024-11-20 10:00:00.000Z')`).run()
+  // Recent, so Basalt's retention (settings.logs.maxDays) keeps it.
+  const logged = new Date().toISOString().replace('T', ' ')
+  aux.prepare(`INSERT INTO _logs (id, level, message, data, created) VALUES ('log000000000001', 0, 'GET /api/health', ?, ?)`).run(JSON.stringify({ method: 'GET', url: '/api/health', status: 200 }), logged)
   aux.close()
 
   const attachmentBytes = Buffer.from('quarterly report, imported from PocketBase\n')

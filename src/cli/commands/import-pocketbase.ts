@@ -2,21 +2,21 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import Database from 'better-sqlite3'
 import { openStore } from '../../app.ts'
 import { fromEnv, resolveConfig, type Config } from '../../config.ts'
 import { LocalFileStorage } from '../../files/local-storage.ts'
 import { formatSummary, summaryOk, verifyTarget, writeDump, type CollectionSummary } from '../../store/transfer.ts'
 import { parseArgs, UsageError } from '../args.ts'
 import { copyFiles, planFiles, removeFiles } from './import-pocketbase-files.ts'
+import { copyPbLogs, countPbLogs, openPbLogs } from './import-pocketbase-logs.ts'
 import { openPocketBase, readPocketBase, type PbReport } from './import-pocketbase-source.ts'
 
 export const IMPORT_POCKETBASE_USAGE = `Usage: basalt import-pocketbase PB_DATA_DIR [--dir=DATA_DIR] [--force] [--dry-run]
 
   Moves a PocketBase (v0.23 or newer) app into Basalt: every collection with its id, fields, indexes,
   rules and auth options (token secrets included, so tokens PocketBase issued stay valid), every record
-  with its id and dates, superusers, external auths, settings, and the uploaded files with their
-  thumbnails. Passwords keep working (PocketBase's bcrypt hashes become argon2id at the first login).
+  with its id and dates, superusers, external auths, settings, the uploaded files with their
+  thumbnails, and the request logs. Passwords keep working (PocketBase's bcrypt hashes become argon2id at the first login).
   The target is PostgreSQL when DATABASE_URL is set, else SQLite in the data dir. One transaction:
   on any error nothing is written. Prints counts and everything not carried, with the reason.
   Stop PocketBase first (or import from a copy of pb_data).
@@ -32,6 +32,8 @@ export interface PbImportResult {
   collections: { total: number; views: number }
   summary: CollectionSummary[]
   files: { originals: number; thumbs: number; copied: number }
+  /** Request logs in auxiliary.db, and how many were copied (after the data committed). */
+  logs: { source: number; copied: number }
   report: PbReport
 }
 
@@ -57,6 +59,7 @@ export async function importPocketbase(opts: PbImportOptions): Promise<PbImportR
   const { pbDir, dryRun = false } = opts
   if (!fs.existsSync(pbDir) || !fs.statSync(pbDir).isDirectory()) throw new Error(`no such directory: ${pbDir}`)
   const source = openPocketBase(pbDir)
+  const aux = openPbLogs(pbDir)
   try {
     const pb = readPocketBase(source)
     noteOutsideData(pbDir, pb.report)
@@ -83,28 +86,28 @@ export async function importPocketbase(opts: PbImportOptions): Promise<PbImportR
       }
       files.copied = written.length
       if (!dryRun) summary = await verifyTarget(store, summary)
+      const logs = { source: aux ? countPbLogs(aux) : 0, copied: 0 }
+      if (aux && !dryRun) {
+        try {
+          logs.copied = await copyPbLogs(aux, config, store)
+        } catch (err) {
+          pb.report.warnings.push(`request logs were not copied (${(err as Error).message}); the import itself is complete`)
+        }
+      }
       const collections = { total: pb.collections.length, views: pb.collections.filter((c) => c.type === 'view').length }
-      return { collections, summary, files, report: pb.report }
+      return { collections, summary, files, logs, report: pb.report }
     } finally {
       await store.close()
       if (scratch) fs.rmSync(scratch, { recursive: true, force: true })
     }
   } finally {
     source.close()
+    aux?.close()
   }
 }
 
 /** What lives in pb_data besides data.db and storage/: reported, never read further. */
 function noteOutsideData(pbDir: string, report: PbReport): void {
-  const aux = path.join(pbDir, 'auxiliary.db')
-  if (fs.existsSync(aux)) {
-    let logs = '?'
-    try {
-      const db = new Database(aux, { readonly: true, fileMustExist: true })
-      try { logs = String((db.prepare(`SELECT COUNT(*) AS "n" FROM "_logs"`).get() as { n: number }).n) } finally { db.close() }
-    } catch { /* no _logs table: nothing to count */ }
-    report.notCarried.push({ what: `request logs (auxiliary.db, ${logs} rows)`, reason: 'diagnostic history only; Basalt starts a fresh log with the same retention settings' })
-  }
   const backups = path.join(pbDir, 'backups')
   if (fs.existsSync(backups) && fs.readdirSync(backups).some((n) => n.endsWith('.zip'))) {
     report.notCarried.push({ what: 'backups/*.zip', reason: 'PocketBase backup archives hold a PocketBase data dir; keep them, or import one with this command after unzipping it' })
@@ -116,6 +119,7 @@ export function formatReport(r: PbImportResult, dryRun: boolean): string {
   const records = r.summary.reduce((n, s) => n + s.expected, 0)
   const views = r.collections.views ? ` (${r.collections.views} view${r.collections.views === 1 ? '' : 's'})` : ''
   lines.push(`${dryRun ? 'Would import' : 'Imported'} ${r.collections.total} collections${views}, ${records} records; files: ${r.files.originals} uploaded + ${r.files.thumbs} thumbnails${dryRun ? '' : ` (${r.files.copied} copied)`}.`)
+  if (r.logs.source) lines.push(`Request logs: ${r.logs.source}${dryRun ? '' : ` (${r.logs.copied} copied)`}.`)
   if (r.report.notCarried.length) {
     lines.push('Not carried:')
     for (const n of r.report.notCarried) lines.push(`  - ${n.what}: ${n.reason}`)
