@@ -43,6 +43,7 @@ describe('import-pocketbase edges', { timeout: 60_000 }, () => {
     old.exec(`CREATE TABLE _collections (id TEXT PRIMARY KEY, system BOOLEAN, type TEXT, name TEXT, schema JSON, indexes JSON, options JSON)`)
     old.close()
     await expect(importPocketbase({ pbDir: empty, config })).rejects.toThrow(/older than v0\.23/)
+    await expect(importPocketbase({ pbDir: empty, config: { ...config, dataDir: empty + '/' } })).rejects.toThrow(/must not be the PocketBase data dir/)
     expect(fs.existsSync(config.dataDir)).toBe(false)
   })
 

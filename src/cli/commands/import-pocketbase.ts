@@ -58,6 +58,10 @@ export async function importPocketbaseCommand(argv: string[]): Promise<number> {
 export async function importPocketbase(opts: PbImportOptions): Promise<PbImportResult> {
   const { pbDir, dryRun = false } = opts
   if (!fs.existsSync(pbDir) || !fs.statSync(pbDir).isDirectory()) throw new Error(`no such directory: ${pbDir}`)
+  // PocketBase's data.db would be opened as the target: Basalt's tables written into PocketBase's file.
+  if (!opts.config.databaseUrl && path.resolve(pbDir) === path.resolve(opts.config.dataDir)) {
+    throw new Error('the Basalt data dir (--dir) must not be the PocketBase data dir: choose a new directory')
+  }
   const source = openPocketBase(pbDir)
   const aux = openPbLogs(pbDir)
   try {
