@@ -345,4 +345,45 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 120_000 }, () 
     expect(problems).toEqual([])
     await context.close()
   })
+
+  it('edits auth options: mail template and token duration', async () => {
+    const { page, context, problems } = await openPage(browser, 'auth-options')
+    await signIn(page, '/collections/users/edit')
+    await page.getByText('Verification', { exact: true }).click()
+    await page.getByLabel('Verification subject').fill('Welcome to {APP_NAME} <b>now</b>')
+    await page.getByLabel('verificationToken').fill('7200')
+    await page.getByRole('button', { name: 'Save changes' }).click()
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor()
+    const users = await (await s.superuser()).collections.getOne('users')
+    expect(users.verificationTemplate.subject).toBe('Welcome to {APP_NAME} <b>now</b>')
+    expect(users.verificationToken.duration).toBe(7200)
+    expect(problems).toEqual([])
+    await context.close()
+  })
+
+  it('lists jobs by state, retries a failed one, runs a cron job now', async () => {
+    let fail = true
+    let runs = 0
+    s.app.jobs.define('ui-flaky', () => { runs++; if (fail) throw new Error('<b>upstream</b> down') }, { maxAttempts: 1 })
+    const id = await s.app.jobs.enqueue('ui-flaky', { n: 1 })
+    await waitFor(async () => (await s.app.jobs.get(id))?.state === 'failed', 15_000, 'the job to fail')
+    const { page, context, problems } = await openPage(browser, 'jobs')
+    await signIn(page, '/jobs')
+    await page.getByLabel('State').selectOption('failed')
+    const table = page.getByRole('table', { name: 'Jobs' })
+    await table.getByText('<b>upstream</b> down').waitFor()
+    fail = false
+    await page.getByRole('button', { name: `Retry ${id}` }).click()
+    await page.getByRole('status').filter({ hasText: 'Retrying ui-flaky' }).waitFor()
+    await waitFor(async () => (await s.app.jobs.get(id))?.state === 'completed', 15_000, 'the retried job to complete')
+    expect(runs).toBe(2)
+    const crons = page.getByRole('table', { name: 'Cron jobs' })
+    const first = (await s.app.cron.list())[0]
+    if (first) {
+      await crons.getByRole('button', { name: `Run ${first.id} now` }).click()
+      await page.getByRole('status').filter({ hasText: `Started ${first.id}.` }).waitFor()
+    }
+    expect(problems).toEqual([])
+    await context.close()
+  })
 })
