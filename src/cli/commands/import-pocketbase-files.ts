@@ -2,6 +2,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { assertValidKey, type FileStorage } from '../../files/storage.ts'
+import type Database from 'better-sqlite3'
+import type { Collection } from '../../core/collections/types.ts'
 import type { PbReport } from './import-pocketbase-source.ts'
 
 export interface FileEntry { key: string; source: string; thumb: boolean }
@@ -73,4 +75,40 @@ export async function copyFiles(entries: FileEntry[], storage: FileStorage, repo
 
 export async function removeFiles(storage: FileStorage, keys: string[]): Promise<void> {
   for (const k of keys) await storage.delete(k).catch(() => {})
+}
+
+/**
+ * Files that records name but `storage/` does not hold (deleted by hand, or kept on S3): the records
+ * import as they are, and the report says how many downloads will answer 404.
+ */
+export function noteMissingFiles(db: Database.Database, collections: Collection[], entries: FileEntry[], report: PbReport): void {
+  const present = new Set(entries.filter((e) => !e.thumb).map((e) => e.key))
+  const missing: string[] = []
+  for (const c of collections) {
+    if (c.type === 'view') continue
+    for (const f of c.fields) {
+      if (f.type !== 'file') continue
+      const col = `"${f.name.replace(/"/g, '""')}"`
+      const rows = db.prepare(`SELECT "id", ${col} AS "v" FROM "${c.name.replace(/"/g, '""')}" WHERE ${col} IS NOT NULL AND ${col} NOT IN ('', '[]')`).all() as { id: string; v: unknown }[]
+      for (const r of rows) {
+        for (const name of fileNames(r.v)) if (!present.has(`${c.id}/${r.id}/${name}`)) missing.push(`${c.name}/${r.id}/${name}`)
+      }
+    }
+  }
+  if (missing.length) {
+    const shown = missing.slice(0, 5).join(', ') + (missing.length > 5 ? `, … (${missing.length - 5} more)` : '')
+    report.warnings.push(`${missing.length} file(s) named by records are not in storage/ (downloads will answer 404): ${shown}`)
+  }
+}
+
+/** A file column: one name, or a JSON array of names (maxSelect > 1). */
+function fileNames(v: unknown): string[] {
+  const text = Buffer.isBuffer(v) ? v.toString('utf8') : String(v)
+  if (text.startsWith('[')) {
+    try {
+      const list = JSON.parse(text)
+      return Array.isArray(list) ? list.filter((n): n is string => typeof n === 'string' && n !== '') : []
+    } catch { return [text] }
+  }
+  return [text]
 }

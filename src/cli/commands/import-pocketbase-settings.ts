@@ -21,6 +21,13 @@ export function pbSettingsParam(row: Json, report: PbReport): ParamRow | null {
     })
     return null
   }
+  const s3 = value.s3
+  if (isObject(s3) && s3.enabled === true) {
+    report.notCarried.push({
+      what: `uploaded files in S3 bucket ${JSON.stringify(String(s3.bucket ?? ''))}`,
+      reason: 'PocketBase kept files on S3, not in storage/; the s3 settings are carried and Basalt uses the same key layout, so it serves them from the same bucket',
+    })
+  }
   const stored = carriedSettings(value, report)
   if (!Object.keys(stored).length) return null
   return { id: 'settings', value: JSON.stringify(stored), created: String(row.created ?? ''), updated: String(row.updated ?? '') }

@@ -47,7 +47,7 @@ describe('import-pocketbase edges', { timeout: 60_000 }, () => {
     expect(fs.existsSync(config.dataDir)).toBe(false)
   })
 
-  it('leaves out an unknown field type, an expression index, unknown or rejected settings, and reports each', async () => {
+  it('leaves out an unknown field type, an expression index, unknown or rejected settings, and reports each (and files on S3 or missing)', async () => {
     const dir = pbDir((db) => {
       editCollection(db, 'posts', (c) => {
         c.fields.push({ id: 'x1', name: 'shape', type: 'polygon', system: false, hidden: false, presentable: false })
@@ -58,6 +58,8 @@ describe('import-pocketbase edges', { timeout: 60_000 }, () => {
       settings.meta.appURL = 'not a url'
       settings.experimental = { on: true }
       settings.logs.extra = 1
+      settings.s3 = { enabled: true, bucket: 'pb-files', region: 'r', endpoint: 'https://s3.example.com', accessKey: 'a', secret: 's', forcePathStyle: false }
+      db.prepare(`UPDATE posts SET attachment = 'gone_abc123.txt' WHERE id = 'p00000000000002'`).run()
       db.prepare(`UPDATE _params SET value = ? WHERE id = 'settings'`).run(JSON.stringify(settings))
     })
     const config = target()
@@ -68,6 +70,8 @@ describe('import-pocketbase edges', { timeout: 60_000 }, () => {
       'posts index "CREATE INDEX `idx_lower_title` ON `posts` (lower(title))"',
       'settings.meta.appURL', 'settings.experimental', 'settings.logs.extra',
     ]))
+    expect(notCarried).toContain('uploaded files in S3 bucket "pb-files"')
+    expect(r.report.warnings).toEqual(expect.arrayContaining([expect.stringContaining('1 file(s) named by records are not in storage/ (downloads will answer 404): posts/p00000000000002/gone_abc123.txt')]))
     expect(r.summary.find((s) => s.name === 'posts')).toMatchObject({ expected: 3, target: 3 })
     // The rest of the meta section is kept; the rejected URL falls back to Basalt's default.
     const db = new Database(path.join(config.dataDir, 'data.db'), { readonly: true })

@@ -7,7 +7,7 @@ import { fromEnv, resolveConfig, type Config } from '../../config.ts'
 import { LocalFileStorage } from '../../files/local-storage.ts'
 import { formatSummary, summaryOk, verifyTarget, writeDump, type CollectionSummary } from '../../store/transfer.ts'
 import { parseArgs, UsageError } from '../args.ts'
-import { copyFiles, planFiles, removeFiles } from './import-pocketbase-files.ts'
+import { copyFiles, noteMissingFiles, planFiles, removeFiles } from './import-pocketbase-files.ts'
 import { copyPbLogs, countPbLogs, openPbLogs } from './import-pocketbase-logs.ts'
 import { openPocketBase, readPocketBase, type PbReport } from './import-pocketbase-source.ts'
 
@@ -68,6 +68,7 @@ export async function importPocketbase(opts: PbImportOptions): Promise<PbImportR
     const pb = readPocketBase(source)
     noteOutsideData(pbDir, pb.report)
     const entries = planFiles(pbDir, new Set(pb.collections.map((c) => c.id)), pb.report)
+    noteMissingFiles(source, pb.collections, entries, pb.report)
     const files = { originals: entries.filter((e) => !e.thumb).length, thumbs: entries.filter((e) => e.thumb).length, copied: 0 }
     // A dry run against a SQLite data dir that does not exist yet checks against a throwaway one:
     // even an empty data.db would be "something written".
