@@ -16,6 +16,7 @@ import { BlockedAddressError, guardedLookup, isPrivateAddress } from './ssrf.ts'
 import { filterMatches, validateWebhookFilter } from './filter.ts'
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions, type CircuitRow } from './circuit.ts'
 import { DeferJob } from '../../jobs/defer.ts'
+import { DeliveryLog } from './delivery-log.ts'
 import { WEBHOOKS_NAME } from './collections.ts'
 import type { SchemaLookup } from '../../core/collections/types.ts'
 import type { HookRegistry } from '../../core/hooks/registry.ts'
@@ -37,6 +38,8 @@ export interface WebhooksOptions {
   timeoutMs?: number
   /** Attempts per delivery before it is dead-lettered (retried with the job queue's backoff). */
   maxAttempts?: number
+  /** Deliveries in flight per node (default 32). */
+  concurrency?: number
   /** Circuit breaker per endpoint (circuit.ts). */
   breaker?: BreakerOptions
   /** Where a replay finds an event whose delivery job was purged. */
@@ -67,11 +70,22 @@ export function matches(hook: Pick<WebhookRow, 'collections' | 'events'>, e: Clo
 export class Webhooks implements EventSink {
   readonly name = 'webhooks'
   private readonly breaker: CircuitBreaker
+  private readonly log: DeliveryLog
+  /** Kept-alive connections per endpoint: no TCP (and TLS) handshake per delivery. */
+  private readonly agents = { http: new http.Agent({ keepAlive: true, maxSockets: 64 }), https: new https.Agent({ keepAlive: true, maxSockets: 64 }) }
 
   constructor(private readonly o: WebhooksOptions) {
     const timeoutMs = (o.timeoutMs ?? 10_000) + 5000
     this.breaker = new CircuitBreaker(o.store, o.clock, o.breaker ?? DEFAULT_BREAKER, timeoutMs)
-    o.jobs.define<DeliveryJob>(WEBHOOK_JOB, (job) => this.send(job.payload, job.attempt), { maxAttempts: o.maxAttempts ?? 8, timeoutMs, concurrency: 10 })
+    this.log = new DeliveryLog(o.store)
+    o.jobs.define<DeliveryJob>(WEBHOOK_JOB, (job) => this.send(job.payload, job.attempt), { maxAttempts: o.maxAttempts ?? 8, timeoutMs, concurrency: o.concurrency ?? 32 })
+  }
+
+  /** Closes idle kept-alive connections (deliveries still running finish on theirs). */
+  async close(): Promise<void> {
+    for (const agent of [this.agents.http, this.agents.https]) {
+      for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy()
+    }
   }
 
   /** Enqueues one job per (endpoint, event) in one transaction: committed before the cursor moves. */
@@ -138,11 +152,10 @@ export class Webhooks implements EventSink {
     } catch (err) {
       error = err instanceof BlockedAddressError ? err.message : `Request failed: ${(err as Error).message}`
     }
-    const now = formatDate(this.o.clock.now())
-    await this.o.store.run(sql`INSERT INTO "_webhookDeliveries"
-      ("id", "webhook", "eventId", "eventType", "status", "attempt", "responseStatus", "latencyMs", "response", "error", "created", "updated")
-      VALUES (${newRecordId()}, ${hook.id}, ${event.id}, ${event.type}, ${error ? 'failed' : 'success'}, ${attempt}, ${responseStatus},
-        ${Date.now() - started}, ${response.slice(0, RESPONSE_EXCERPT)}, ${error}, ${now}, ${now})`)
+    await this.log.write({
+      id: newRecordId(), webhook: hook.id, eventId: event.id, eventType: event.type, status: error ? 'failed' : 'success', attempt, responseStatus,
+      latencyMs: Date.now() - started, response: response.slice(0, RESPONSE_EXCERPT), error, created: formatDate(this.o.clock.now()),
+    })
     await this.breaker.record(hook, !error, gate.probe)
     if (error) throw new Error(error)
   }
@@ -157,10 +170,12 @@ export class Webhooks implements EventSink {
     }
     const timestamp = this.o.clock.now()
     const signature = hook.secret.split(/\s+/).filter(Boolean).map((secret) => new Webhook(secret).sign(event.id, timestamp, body)).join(' ')
-    const request = url.protocol === 'https:' ? https.request : http.request
+    const tls = url.protocol === 'https:'
+    const request = tls ? https.request : http.request
     return new Promise((resolve, reject) => {
       const req = request(url, {
-        method: 'POST', lookup: guardedLookup(this.o.allowPrivate), timeout: this.o.timeoutMs ?? 10_000,
+        // A kept-alive socket was connected through the guarded lookup when it was opened.
+        method: 'POST', agent: tls ? this.agents.https : this.agents.http, lookup: guardedLookup(this.o.allowPrivate), timeout: this.o.timeoutMs ?? 10_000,
         headers: {
           'content-type': 'application/json', 'user-agent': 'Basalt-Webhooks',
           'webhook-id': event.id, 'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)), 'webhook-signature': signature,
