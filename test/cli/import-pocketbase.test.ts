@@ -128,6 +128,9 @@ describe.each(stores)('import-pocketbase on %s', { timeout: 180_000 }, (store) =
     expect(posts.map((p) => [p.id, p.title, p.owner, p.tags, p.public, p.created, p.updated])).toEqual(
       pb.posts.map((p) => [p.id, p.title, p.owner, p.tags, p.public, p.created, p.updated]))
     expect(posts[1]).toMatchObject({ views: 10, meta: { n: 1, nested: { ok: true } } })
+    expect(posts[0]).toMatchObject({ published: '2024-12-24 18:30:00.000Z', location: { lon: 23.72, lat: 37.98 } })
+    expect(posts[1]).toMatchObject({ published: '', location: { lon: 0, lat: 0 } })
+    expect(posts[2].meta).toBeNull()
     const users = await su.collection('users').getFullList({ sort: 'created' })
     expect(users.map((u) => [u.id, u.email, u.created, u.updated])).toEqual([
       [pb.users[0].id, pb.users[0].email, '2024-11-03 09:15:30.123Z', '2024-11-10 11:00:00.456Z'],

@@ -10,7 +10,7 @@
 // - One table per collection, a column per field, PocketBase's column conventions:
 //   text/email/url/editor/date/autodate/password and single select/relation/file: `TEXT DEFAULT '' NOT NULL`;
 //   number: `NUMERIC DEFAULT 0 NOT NULL`; bool: `BOOLEAN DEFAULT FALSE NOT NULL` (0/1);
-//   json: `JSON DEFAULT NULL` (JSON text); multi select/relation/file (maxSelect > 1): `JSON DEFAULT '[]' NOT NULL`
+//   json: `JSON DEFAULT NULL` (JSON text); geoPoint: `JSON DEFAULT '{"lon":0,"lat":0}' NOT NULL`; multi select/relation/file (maxSelect > 1): `JSON DEFAULT '[]' NOT NULL`
 //   (a JSON array as text); dates as `YYYY-MM-DD HH:MM:SS.sssZ` text.
 // - Passwords: bcrypt (`$2a$`, cost 10 by default); tokenKey: 50 random chars.
 // - Files: `storage/<collectionId>/<recordId>/<filename>`, thumbs in `thumbs_<filename>/<WxH>_<filename>`.
@@ -80,6 +80,7 @@ function columnType(f: Field): string {
     case 'number': return 'NUMERIC DEFAULT 0 NOT NULL'
     case 'bool': return 'BOOLEAN DEFAULT FALSE NOT NULL'
     case 'json': return 'JSON DEFAULT NULL'
+    case 'geoPoint': return `JSON DEFAULT '{"lon":0,"lat":0}' NOT NULL`
     case 'select': case 'relation': case 'file':
       return Number(f.maxSelect) > 1 ? `JSON DEFAULT '[]' NOT NULL` : `TEXT DEFAULT '' NOT NULL`
     default: return `TEXT DEFAULT '' NOT NULL`
@@ -167,6 +168,8 @@ export function buildPocketBaseDataDir(opts: FixtureOptions = {}): PbFixture {
         { ...usr, id: 'bool_public', name: 'public', type: 'bool', required: false },
         { ...usr, id: 'number_views', name: 'views', type: 'number', min: null, max: null, onlyInt: true, required: false },
         { ...usr, id: 'json_meta', name: 'meta', type: 'json', maxSize: 0, required: false },
+        { ...usr, id: 'date_published', name: 'published', type: 'date', min: '', max: '', required: false },
+        { ...usr, id: 'geoPoint_location', name: 'location', type: 'geoPoint', required: false },
         { ...usr, id: 'file_attachment', name: 'attachment', type: 'file', maxSelect: 1, maxSize: 0, mimeTypes: null, protected: false, required: false, thumbs: ['100x100'] },
         ...autodates(),
       ],
@@ -215,6 +218,9 @@ export function buildPocketBaseDataDir(opts: FixtureOptions = {}): PbFixture {
   ]
   const insertPost = db.prepare(`INSERT INTO posts (id, title, owner, tags, public, views, meta, attachment, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?)`)
   posts.forEach((p, i) => insertPost.run(p.id, p.title, p.owner, JSON.stringify(p.tags), p.public ? 1 : 0, i * 10, JSON.stringify({ n: i, nested: { ok: true } }), p.attachment, p.created, p.updated))
+  // Columns left at PocketBase's defaults elsewhere ('' date, {0,0} point, NULL json on the last post).
+  db.prepare(`UPDATE posts SET published = '2024-12-24 18:30:00.000Z', location = '{"lon":23.72,"lat":37.98}' WHERE id = ?`).run(posts[0].id)
+  db.prepare(`UPDATE posts SET meta = NULL WHERE id = ?`).run(posts[2].id)
 
   const settings = {
     meta: { appName: 'Imported App', appURL: 'https://app.example.com', senderName: 'Imported', senderAddress: 'noreply@example.com', hideControls: false },
