@@ -10,6 +10,9 @@ import { sql } from '../../src/store/sql.ts'
 import { installerLink } from '../../src/http/routes/ui-installer.ts'
 import { hasChromium, launch, openPage } from './browser.ts'
 
+/** A 1×1 PNG. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64')
+
 let s: TestServer
 let smtp: TestSmtp
 let browser: Browser
@@ -200,6 +203,25 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 120_000 }, () 
     await table.getByText('second title').waitFor()
     expect((await su.collection('posts').getOne(rec.id)).title).toBe('second title')
 
+    // Relation picker with search, and an image upload with previews.
+    const owner = await su.collection('users').create({ email: 'picker-target@example.com', password: 'picker-pass-1', passwordConfirm: 'picker-pass-1' })
+    await page.getByRole('button', { name: `Edit ${rec.id}` }).click()
+    await page.getByLabel('owner (record id)').fill('picker-target')
+    await waitFor(async () => (await page.locator('#rel-owner option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).includes(owner.id), 15_000, 'the relation picker to offer the user')
+    await page.getByLabel('owner (record id)').fill(owner.id)
+    await page.getByLabel('Upload cover').setInputFiles({ name: 'pixel.png', mimeType: 'image/png', buffer: PNG })
+    await page.getByAltText('Preview of the picked file').waitFor()
+    await page.getByRole('button', { name: 'Save record' }).click()
+    await table.getByText(owner.id).waitFor()
+    const withImage = await su.collection('posts').getOne(rec.id)
+    expect(withImage.owner).toBe(owner.id)
+    expect(withImage.cover).toMatch(/^pixel_\w+\.png$/)
+    await page.getByRole('button', { name: `Edit ${rec.id}` }).click()
+    const thumb = page.getByAltText(`Preview of ${withImage.cover}`)
+    await thumb.waitFor()
+    await waitFor(() => thumb.evaluate((img) => (img as HTMLImageElement).naturalWidth > 0), 15_000, 'the thumbnail to load')
+    await page.getByRole('button', { name: 'Back to list' }).click()
+
     // Filter: a syntax error shows inline; a valid one narrows the table.
     await page.getByLabel('Filter').fill('nosuchfield = 1')
     await page.getByRole('button', { name: 'Apply' }).click()
@@ -352,11 +374,16 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 120_000 }, () 
     await page.getByText('Verification', { exact: true }).click()
     await page.getByLabel('Verification subject').fill('Welcome to {APP_NAME} <b>now</b>')
     await page.getByLabel('verificationToken').fill('7200')
+    await page.getByRole('button', { name: 'Add OAuth2 provider' }).click()
+    await page.getByLabel('Provider', { exact: true }).fill('github')
+    await page.getByLabel('Client id').fill('gh-client-id')
+    await page.getByLabel('Client secret').fill('gh-client-secret')
     await page.getByRole('button', { name: 'Save changes' }).click()
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor()
     const users = await (await s.superuser()).collections.getOne('users')
     expect(users.verificationTemplate.subject).toBe('Welcome to {APP_NAME} <b>now</b>')
     expect(users.verificationToken.duration).toBe(7200)
+    expect(users.oauth2.providers).toMatchObject([{ name: 'github', clientId: 'gh-client-id', clientSecret: '' }]) // secrets are never read back
     expect(problems).toEqual([])
     await context.close()
   })
