@@ -170,7 +170,7 @@ export async function createApp(config: Config, opts: { clock?: Clock; cluster?:
   const broker = openBroker(config, nodeId, opts.cluster, logger)
   const roles = new RoleService(store)
   await roles.start()
-  const outbox = new Outbox(store, clock)
+  const outbox = new Outbox(store, clock, config.events.outbox)
   const writes = new RecordWrites({
     store, collections, clock, files, hooks, outbox,
     onCommitted: (e) => { broker.publish(e).catch(() => {}) },

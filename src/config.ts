@@ -9,6 +9,11 @@ import { parseAmqpConsumeRoutes, parseMqttConsumeRoutes, type ConsumeRoute } fro
 import { DEFAULT_JOBS_CONFIG, jobsConfigFromEnv, type JobsConfig } from './jobs/config.ts'
 
 export interface EventsConfig {
+  /**
+   * Write the outbox (BASALT_EVENTS_OUTBOX, default true). Off: no record change or custom event is
+   * recorded, so webhooks, broker publishers and `app.events` sinks receive nothing.
+   */
+  outbox: boolean
   /** Subject / routing prefix of published events. */
   prefix: string
   /** NATS server publishing the outbox to JetStream; null = off. */
@@ -149,7 +154,7 @@ export const DEFAULTS: Config = {
   indexFallback: true,
   dev: false,
   jobs: DEFAULT_JOBS_CONFIG,
-  events: { prefix: 'basalt', natsUrl: null, natsStream: 'BASALT_EVENTS', natsConsume: [], amqpUrl: null, amqpExchange: 'basalt.events', amqpConsume: [], mqttUrl: null, mqttClientId: 'basalt-events', mqttConsume: [], webhooksAllowPrivate: false, webhooksBreaker: DEFAULT_BREAKER },
+  events: { outbox: true, prefix: 'basalt', natsUrl: null, natsStream: 'BASALT_EVENTS', natsConsume: [], amqpUrl: null, amqpExchange: 'basalt.events', amqpConsume: [], mqttUrl: null, mqttClientId: 'basalt-events', mqttConsume: [], webhooksAllowPrivate: false, webhooksBreaker: DEFAULT_BREAKER },
   pgStartTimeoutMs: 30_000,
   metricsToken: null,
   corsOrigins: ['*'],
@@ -215,6 +220,7 @@ function eventsConfig(env: NodeJS.ProcessEnv): EventsConfig {
   const natsStream = env.BASALT_EVENTS_NATS_STREAM ?? 'BASALT_EVENTS'
   if (!/^[A-Za-z0-9_-]+$/.test(natsStream)) throw new ConfigError(`BASALT_EVENTS_NATS_STREAM must be letters, digits, _ and -, got ${JSON.stringify(natsStream)}`)
   return {
+    outbox: !['false', '0', 'off'].includes((env.BASALT_EVENTS_OUTBOX ?? '').toLowerCase()),
     prefix, natsUrl: env.BASALT_EVENTS_NATS_URL || null, natsStream, natsConsume: consumeRoutes(env),
     amqpUrl: env.BASALT_EVENTS_AMQP_URL || null, amqpExchange: env.BASALT_EVENTS_AMQP_EXCHANGE || 'basalt.events',
     amqpConsume: brokerRoutes(env, 'AMQP', parseAmqpConsumeRoutes),

@@ -22,6 +22,12 @@ export interface DispatcherOptions {
   batchSize?: number
   /** Cap of the retry delay after consecutive failures of a sink. */
   maxBackoffMs?: number
+  /**
+   * Pause after a pass that found less than a full batch: under a steady stream of commits the next
+   * pass then takes several events at once (one read, one cursor write) instead of one per commit.
+   * A lone event after a quiet period is still delivered at once.
+   */
+  lingerMs?: number
 }
 
 export interface EmitOptions {
@@ -81,6 +87,8 @@ class SinkLoop {
   private woken = false
   /** Local view of the lease's expiry (0: not held). */
   private heldUntil = 0
+  /** The cursor as this holder last read or moved it; re-read whenever the lease is renewed in the database. */
+  private cursorSeq: number | null = null
   private readonly key: string
 
   constructor(private readonly sink: EventSink, private readonly o: DispatcherOptions) {
@@ -111,14 +119,20 @@ class SinkLoop {
         this.woken = false
         // Another node delivers this sink: local appends are its business, so only the lease expiry matters.
         if (!(await this.holdLease())) { await this.sleep(pollMs, false); continue }
-        const events = await this.o.outbox.read(await this.o.outbox.cursor(this.key), this.o.batchSize ?? 100)
+        const batchSize = this.o.batchSize ?? 100
+        this.cursorSeq ??= await this.o.outbox.cursor(this.key)
+        const events = await this.o.outbox.read(this.cursorSeq, batchSize)
         if (!events.length) { await this.sleep(pollMs); continue }
         const source = await this.o.source()
         const batch: CloudEvent[] = events.map((e) => toCloudEvent(e, source))
         await this.sink.deliver(batch)
-        await this.o.outbox.advance(this.key, events[events.length - 1].seq)
+        const last = events[events.length - 1].seq
+        await this.o.outbox.advance(this.key, last)
+        this.cursorSeq = last
         failures = 0
+        if (events.length < batchSize && (this.o.lingerMs ?? 10) > 0) await this.sleep(this.o.lingerMs ?? 10, false)
       } catch (err) {
+        this.cursorSeq = null
         failures++
         this.o.onError(err, this.sink.name)
         // Exponential backoff with jitter; a wake-up (new event) does not cut it short.
@@ -144,6 +158,8 @@ class SinkLoop {
     const leaseMs = this.o.leaseMs ?? 15_000
     // Renewed when a third of it is used, not on every pass: under write load a pass runs per commit.
     if (now.getTime() < this.heldUntil - (leaseMs * 2) / 3) return true
+    // Another node may have moved the cursor while this one did not hold the lease.
+    this.cursorSeq = null
     const nowText = formatDate(now)
     const until = formatDate(new Date(now.getTime() + leaseMs))
     const { store, nodeId } = this.o

@@ -67,7 +67,8 @@ function fromRow(r: EventRow): OutboxEvent {
 export class Outbox {
   private readonly listeners = new Set<() => void>()
 
-  constructor(private readonly store: Store, private readonly clock: Clock) {}
+  /** @param enabled false (BASALT_EVENTS_OUTBOX=false): appends are dropped — nothing is recorded or delivered. */
+  constructor(private readonly store: Store, private readonly clock: Clock, private readonly enabled = true) {}
 
   /**
    * Appends an event inside the caller's transaction (joins it, or opens one): it commits with the
@@ -78,6 +79,7 @@ export class Outbox {
       id: randomUUID(), type: input.type, collectionId: input.collectionId ?? '', collectionName: input.collectionName ?? '',
       subject: input.subject ?? '', data: input.data ?? null, created: formatDate(this.clock.now()),
     }
+    if (!this.enabled) return event
     await this.store.transaction((tx) => tx.run(sql`INSERT INTO "_events" ("id", "type", "collectionRef", "collectionName", "subject", "data", "created")
       VALUES (${event.id}, ${event.type}, ${event.collectionId}, ${event.collectionName}, ${event.subject}, ${JSON.stringify(event.data)}, ${event.created})`))
     if (this.listeners.size) this.store.afterCommit(() => { for (const l of this.listeners) l() })

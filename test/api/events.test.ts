@@ -139,3 +139,24 @@ describe('two dispatchers on one database (two nodes)', () => {
     }
   })
 })
+
+describe('BASALT_EVENTS_OUTBOX=false', () => {
+  it('records no event for a change, so sinks receive nothing; the write itself succeeds', async () => {
+    const { DEFAULTS } = await import('../../src/config.ts')
+    const off = await startServer({ events: { ...DEFAULTS.events, outbox: false } })
+    try {
+      const admin = await off.superuser()
+      await admin.collections.create({ name: 'quiet', type: 'base', fields: [{ name: 'x', type: 'text' }], createRule: '' })
+      const sink = collectingSink('quiet-sink')
+      await off.app.events.register(sink)
+      const r = await off.client().collection('quiet').create({ x: 'y' })
+      expect(r.x).toBe('y')
+      await new Promise((res) => setTimeout(res, 300))
+      expect(sink.got).toEqual([])
+      const { sql } = await import('../../src/store/sql.ts')
+      expect(await off.app.store.all(sql`SELECT "id" FROM "_events"`)).toEqual([])
+    } finally {
+      await off.close()
+    }
+  })
+})
