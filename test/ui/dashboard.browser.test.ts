@@ -8,6 +8,7 @@ import { linkFrom, startSmtp, type TestSmtp } from '../support/smtp.ts'
 import { ensureUiBuilt } from './build.ts'
 import { sql } from '../../src/store/sql.ts'
 import { installerLink } from '../../src/http/routes/ui-installer.ts'
+import { DEFAULTS } from '../../src/config.ts'
 import { hasChromium, launch, openPage } from './browser.ts'
 
 /** A 1×1 PNG. */
@@ -437,5 +438,37 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 180_000 }, () 
     expect(await table.locator('tbody tr.data').count()).toBeLessThan(100)
     expect(problems).toEqual([])
     await context.close()
+  })
+
+  it('replays a logged webhook delivery', async () => {
+    const got: string[] = []
+    const receiver = http.createServer((req, res) => { let b = ''; req.on('data', (c) => { b += c }); req.on('end', () => { got.push(b); res.end('ok') }) })
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
+    const hooked = await startServer({ events: { ...DEFAULTS.events, webhooksAllowPrivate: true }, jobs: { ...DEFAULTS.jobs, pollMs: 100 } })
+    try {
+      const su = await hooked.superuser()
+      await su.collections.create({ name: 'orders', type: 'base', fields: [{ name: 'total', type: 'number' }] })
+      const port = (receiver.address() as { port: number }).port
+      await su.collection('_webhooks').create({ url: `http://127.0.0.1:${port}/hook`, collections: ['orders'], events: ['create'], secret: `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`, active: true })
+      await su.collection('orders').create({ total: 42 })
+      await waitFor(async () => got.length === 1 && (await su.collection('_webhookDeliveries').getList(1, 1)).totalItems > 0, 30_000, 'the first delivery')
+      const [delivery] = await su.collection('_webhookDeliveries').getFullList()
+      const { page, context, problems } = await openPage(browser, 'webhooks')
+      await page.goto(`${hooked.url}/_/`)
+      await page.getByLabel('Email').fill(SUPERUSER.email)
+      await page.getByLabel('Password', { exact: true }).fill(SUPERUSER.password)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByRole('button', { name: 'Sign out' }).waitFor()
+      await page.goto(`${hooked.url}/_/#/collections/_webhookDeliveries`)
+      await page.getByRole('button', { name: `Replay ${delivery.id}` }).click()
+      await page.getByRole('status').filter({ hasText: `Replay of ${delivery.id} queued` }).waitFor()
+      await waitFor(() => got.length === 2, 30_000, 'the replayed delivery')
+      expect(got[1]).toBe(got[0])
+      expect(problems).toEqual([])
+      await context.close()
+    } finally {
+      await hooked.close()
+      await new Promise((r) => receiver.close(r))
+    }
   })
 })
