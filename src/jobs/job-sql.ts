@@ -73,7 +73,11 @@ export async function migrateJobTables(tx: Executor, pg: boolean): Promise<void>
     "created" BIGINT NOT NULL,
     "updated" BIGINT NOT NULL${rowid}
   )`)
-  await tx.exec(`CREATE INDEX IF NOT EXISTS "_jobs_claim_idx" ON "_jobs" ("name", "state", "priority", "runAt")`)
+  // The claim's exact order (priority DESC, runAt, insertion), so a claim reads its first rows off the index
+  // instead of sorting every queued job of the name (SQLite's rowid is implicitly the last key column).
+  // It replaces "_jobs_claim_idx" (priority ascending), with which a backlog of N jobs cost a sort of N per claim.
+  await tx.exec(`DROP INDEX IF EXISTS "_jobs_claim_idx"`)
+  await tx.exec(`CREATE INDEX IF NOT EXISTS "_jobs_claim_order_idx" ON "_jobs" ("name", "state", "priority" DESC, "runAt"${pg ? ', "_rowid_"' : ''})`)
   // Also serves the lease reaper (state = 'active': few rows) — one index less to maintain per enqueue.
   await tx.exec(`CREATE INDEX IF NOT EXISTS "_jobs_finished_idx" ON "_jobs" ("state", "finishedAt")`)
   // The dedupe guarantee: one queued/active job per (name, uniqueKey), enforced by the database on both engines.
