@@ -138,3 +138,42 @@ describe.skipIf(!mqttUp)('consuming MQTT messages into jobs', () => {
     expect(held[0].uniqueKey).toBe(`mqtt:h1-${run}`)
   })
 })
+
+describe.skipIf(!mqttUp)('MQTT consumer session', () => {
+  const root = `btr${run}`
+  const job = `mqtt_r_${run}`
+  const clientId = `bt-r-${run}`
+  let pub: mqtt.MqttClient
+
+  afterAll(async () => {
+    await pub?.endAsync()
+    await mqtt.connectAsync(MQTT_URL, { protocolVersion: 5, clientId: `${clientId}-consumer`, clean: true }).then((c) => c.endAsync()).catch(() => {})
+  })
+
+  it('gets the messages published while Basalt was down once it is back (persistent QoS 1 session)', async () => {
+    const config = { events: { ...DEFAULTS.events, mqttUrl: MQTT_URL, mqttClientId: clientId, mqttConsume: [{ source: `${root}/#`, job }] } }
+    pub = await mqtt.connectAsync(MQTT_URL, { protocolVersion: 5, clientId: `bt-rpub-${run}` })
+    const first = await startServer(config)
+    const seen: string[] = []
+    first.app.jobs.define(job, (j) => { seen.push((j.payload as { data: string }).data) })
+    try {
+      await waitFor(async () => {
+        await pub.publishAsync(`${root}/warmup`, 'warmup', { qos: 1 })
+        await new Promise((r) => setTimeout(r, 200))
+        return seen.includes('warmup')
+      }, 15_000, 'the consumer to subscribe')
+    } finally {
+      await first.close()
+    }
+    // Nobody connected: the server keeps these for the consumer's session.
+    for (const text of ['while-down-1', 'while-down-2']) await pub.publishAsync(`${root}/x`, text, { qos: 1 })
+    const second = await startServer(config)
+    try {
+      const later: string[] = []
+      second.app.jobs.define(job, (j) => { later.push((j.payload as { data: string }).data) })
+      await waitFor(() => later.includes('while-down-1') && later.includes('while-down-2'), 15_000, 'the messages kept by the session')
+    } finally {
+      await second.close()
+    }
+  })
+})

@@ -5,8 +5,14 @@ import http from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Webhook } from 'standardwebhooks'
-import { startServer, waitFor, type TestServer } from '../support/server.ts'
-import { DEFAULTS } from '../../src/config.ts'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createTestDatabase, startServer, TEST_STORE, waitFor, type TestServer } from '../support/server.ts'
+import { DEFAULTS, resolveConfig } from '../../src/config.ts'
+import { createApp } from '../../src/app.ts'
+import { sql } from '../../src/store/sql.ts'
+import { WEBHOOKS_ID } from '../../src/events/webhooks/collections.ts'
 import { isPrivateAddress } from '../../src/events/webhooks/ssrf.ts'
 import { failure, raw, signUp, type Client } from './helpers.ts'
 
@@ -281,6 +287,40 @@ describe('SSRF guard', () => {
     } finally {
       await r.close()
       await locked.close()
+    }
+  })
+})
+
+describe('upgrading', () => {
+  it('a database created before the filter and circuit-breaker fields gains them at start, keeping its webhooks', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'basalt-wh-upgrade-'))
+    const database = TEST_STORE === 'postgres' ? await createTestDatabase() : null
+    const config = resolveConfig({ dataDir: dir, logLevel: 'silent', port: 0, databaseUrl: database?.url ?? null })
+    const added = ['filter', 'circuit', 'failures', 'openUntil']
+    try {
+      let app = await createApp(config)
+      await app.store.run(sql`INSERT INTO "_webhooks" ("id", "url", "secret", "active") VALUES ('oldhook00000001', 'https://example.com/h', ${secret()}, 1)`)
+      // Make it look like an older version: the fields gone from the schema and their columns dropped.
+      const row = await app.store.get<{ fields: unknown }>(sql`SELECT "fields" FROM "_collections" WHERE "id" = ${WEBHOOKS_ID}`)
+      const fields = (typeof row!.fields === 'string' ? JSON.parse(row!.fields) : row!.fields) as { name: string }[]
+      await app.store.run(sql`UPDATE "_collections" SET "fields" = ${JSON.stringify(fields.filter((f) => !added.includes(f.name)))} WHERE "id" = ${WEBHOOKS_ID}`)
+      for (const c of added) await app.store.exec(`ALTER TABLE "_webhooks" DROP COLUMN "${c}"`)
+      await app.close()
+
+      app = await createApp(config)
+      try {
+        const names = app.collections.get('_webhooks').fields.map((f) => f.name)
+        expect(names).toEqual(expect.arrayContaining(added))
+        expect(names.slice(-2)).toEqual(['created', 'updated'])
+        const [hook] = await app.store.all<Record<string, unknown>>(sql`SELECT "id", "url", "filter", "circuit", "failures", "openUntil" FROM "_webhooks"`)
+        expect(hook).toMatchObject({ id: 'oldhook00000001', url: 'https://example.com/h', filter: '', circuit: '' })
+        expect(Number(hook.failures)).toBe(0)
+      } finally {
+        await app.close()
+      }
+    } finally {
+      await database?.drop()
+      fs.rmSync(dir, { recursive: true, force: true })
     }
   })
 })
