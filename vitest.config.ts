@@ -23,7 +23,7 @@ export default defineConfig({
     ...common,
     projects: [
       {
-        test: { ...common, name: 'sqlite', include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'], exclude: ['test/cluster/**'] },
+        test: { ...common, name: 'sqlite', include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts', 'ui/test/**/*.test.ts'], exclude: ['test/cluster/**'] },
       },
       ...(postgres ? [{
         test: {

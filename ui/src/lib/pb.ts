@@ -10,24 +10,4 @@ import PocketBase, { LocalAuthStore } from 'pocketbase'
 export const pb = new PocketBase(new URL('..', location.href).href.replace(/\/$/, ''), new LocalAuthStore('basalt_dashboard_auth'))
 pb.autoCancellation(false)
 
-export interface FieldError { code?: string; message?: string }
-export interface ApiErrorShape { status?: number; message?: string; data?: Record<string, FieldError | unknown> }
-
-/** The server's `{message, data}` from an SDK error (ClientResponseError keeps it in `response`). */
-export function errorOf(err: unknown): { message: string; fields: Record<string, string> } {
-  const e = err as { response?: ApiErrorShape; message?: string }
-  const body = e?.response ?? {}
-  const fields: Record<string, string> = {}
-  flatten(body.data ?? {}, '', fields)
-  return { message: body.message || e?.message || 'The request failed.', fields }
-}
-
-/** `{fields: {0: {name: {message}}}}` → `{'fields.0.name': message}`, so nested schema errors show per field. */
-function flatten(data: Record<string, unknown>, prefix: string, out: Record<string, string>) {
-  for (const [k, v] of Object.entries(data)) {
-    if (!v || typeof v !== 'object') continue
-    const o = v as Record<string, unknown>
-    if (typeof o.message === 'string') out[prefix + k] = o.message
-    else flatten(o, `${prefix}${k}.`, out)
-  }
-}
+export { errorOf } from './errors'
