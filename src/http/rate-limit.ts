@@ -64,6 +64,8 @@ export const rateLimiting = fp(async (f: FastifyInstance, { app }: { app: App })
   // than failing every request here or silently dropping limits.
   let last: Settings | null = null
   const settings = async (): Promise<Settings> => {
+    const fresh = app.settings.peek()
+    if (fresh) return (last = fresh)
     try { last = await app.settings.get() } catch { last ??= defaultSettings() }
     return last
   }

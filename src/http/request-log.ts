@@ -4,6 +4,7 @@ import fp from 'fastify-plugin'
 import type { App } from '../app.ts'
 import { ApiError } from '../core/errors.ts'
 import { LOG_LEVELS } from '../logs/log-service.ts'
+import type { Settings } from '../settings/settings.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,8 +28,8 @@ function errorData(err: unknown): Record<string, unknown> {
 }
 
 /** PocketBase's request-log `data` (type, url, method, status, execTime, auth, IPs, referer, userAgent, error). */
-async function logResponse(app: App, req: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const settings = (await app.settings.get()).logs
+function logResponse(app: App, settings: Settings['logs'], req: FastifyRequest, reply: FastifyReply): void {
+  if (settings.maxDays <= 0) return // logging off: build nothing
   const method = cut(req.method.toUpperCase(), 50)
   const url = cut(redact(req.url), 3000)
   const failed = req.logError !== null || reply.statusCode >= 400
@@ -47,15 +48,19 @@ async function logResponse(app: App, req: FastifyRequest, reply: FastifyReply): 
     data.remoteIP = req.socket?.remoteAddress ?? req.ip
   }
   let path = url
-  try { path = decodeURI(url) } catch { /* keep it encoded */ }
-  await app.logs.add(failed ? LOG_LEVELS.error : LOG_LEVELS.info, `${method} ${path}`, data)
+  if (url.includes('%')) try { path = decodeURI(url) } catch { /* keep it encoded */ }
+  app.logs.addWith(settings, failed ? LOG_LEVELS.error : LOG_LEVELS.info, `${method} ${path}`, data)
 }
 
 export const requestLogging = fp(async (f: FastifyInstance, { app }: { app: App }) => {
   f.decorateRequest('logError', null)
   f.addHook('onError', async (req, _reply, err) => { req.logError = err })
   // onResponse runs after the last byte is handed to the socket: the client never waits for this.
-  f.addHook('onResponse', async (req, reply) => {
-    logResponse(app, req, reply).catch(() => {})
+  f.addHook('onResponse', (req, reply, done) => {
+    done()
+    const cached = app.settings.peek()
+    // Logging must never break a response that was already sent.
+    if (cached) try { logResponse(app, cached.logs, req, reply) } catch { /* dropped */ }
+    else app.settings.get().then((s) => logResponse(app, s.logs, req, reply)).catch(() => {})
   })
 })

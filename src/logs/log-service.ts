@@ -2,6 +2,7 @@
 import { newRecordId } from '../core/ids.ts'
 import { formatDate, type Clock } from '../core/clock.ts'
 import type { SettingsService } from '../settings/settings-service.ts'
+import type { Settings } from '../settings/settings.ts'
 import type { Config } from '../config.ts'
 import type { Store } from '../store/types.ts'
 import { migrateLogStore, openLogStore } from './log-store.ts'
@@ -27,7 +28,11 @@ export class LogService {
    * Never throws and never waits on the database; settings are read from their 1 s cache.
    */
   async add(level: number, message: string, data: Record<string, unknown>): Promise<void> {
-    const s = (await this.deps.settings.get()).logs
+    this.addWith((this.deps.settings.peek() ?? await this.deps.settings.get()).logs, level, message, data)
+  }
+
+  /** add() with the `settings.logs` the caller already holds: synchronous, for the per-request path. */
+  addWith(s: Settings['logs'], level: number, message: string, data: Record<string, unknown>): void {
     if (s.maxDays <= 0 || level < s.minLevel) return
     this.writer.push({ id: newRecordId(), level, message, data, created: formatDate(this.deps.clock.now()) })
   }

@@ -23,6 +23,14 @@ export class SettingsService {
     this.cached = null
   }
 
+  /**
+   * The cached settings while they are fresh, else null — without a promise: the per-request hooks
+   * (request log, rate limits) read settings on every request and fall back to get() about once a second.
+   */
+  peek(): Settings | null {
+    return this.cached && Date.now() - this.cached.at < CACHE_MS ? this.cached.value : null
+  }
+
   /** Current settings (stored values over defaults). */
   async get(): Promise<Settings> {
     const now = Date.now()

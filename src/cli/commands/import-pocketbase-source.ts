@@ -10,6 +10,7 @@ import type { Collection, SchemaLookup } from '../../core/collections/types.ts'
 import { rowToRecord } from '../../core/records/record-io.ts'
 import { sqliteDialect } from '../../store/dialects/sqlite.ts'
 import { BATCH_SIZE, type DumpItem, type ParamRow } from '../../store/transfer.ts'
+import { ErrorCode } from '../../core/error-codes.ts'
 import { pbSettingsParam } from './import-pocketbase-settings.ts'
 
 /** One thing the import leaves behind, with the reason (printed in the report and the docs). */
@@ -182,7 +183,7 @@ function checkCollections(collections: Collection[], report: PbReport): void {
       all: () => collections.filter((o) => o !== c),
     }
     const errors = validateCollection(c, undefined, others, sqliteDialect)
-    if (collections.some((o) => o !== c && o.id === c.id)) errors.id = { code: 'validation_not_unique', message: 'Duplicated collection id.' }
+    if (collections.some((o) => o !== c && o.id === c.id)) errors.id = { code: ErrorCode.notUnique, message: 'Duplicated collection id.' }
     for (const key of ['id', 'name'] as const) {
       const err = errors[key] as { message?: string } | undefined
       if (err) throw new Error(`PocketBase collection ${JSON.stringify(c.name.slice(0, 100))} (id ${JSON.stringify(c.id.slice(0, 100))}): invalid ${key}: ${err.message ?? 'invalid'}; nothing was written`)
