@@ -407,7 +407,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 180_000 }, () 
     await context.close()
   })
 
-  it('lists jobs by state, retries a failed one, runs a cron job now', async () => {
+  it('lists jobs by state, retries a failed one, signals a workflow, runs a cron job now', async () => {
     let fail = true
     let runs = 0
     s.app.jobs.define('ui-flaky', () => { runs++; if (fail) throw new Error('<b>upstream</b> down') }, { maxAttempts: 1 })
@@ -415,7 +415,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 180_000 }, () 
     await waitFor(async () => (await s.app.jobs.get(id))?.state === 'failed', 30_000, 'the job to fail')
     const { page, context, problems } = await openPage(browser, 'jobs')
     await signIn(page, '/jobs')
-    await page.getByLabel('State').selectOption('failed')
+    await page.getByLabel('State', { exact: true }).selectOption('failed')
     const table = page.getByRole('table', { name: 'Jobs' })
     await table.getByText('<b>upstream</b> down').waitFor()
     fail = false
@@ -423,6 +423,24 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 180_000 }, () 
     await page.getByRole('status').filter({ hasText: 'Retrying ui-flaky' }).waitFor()
     await waitFor(async () => (await s.app.jobs.get(id))?.state === 'completed', 30_000, 'the retried job to complete')
     expect(runs).toBe(2)
+    // A waiting workflow gets the signal it waits for, with JSON data.
+    s.app.workflows.define('ui-approval', {
+      steps: [
+        { name: 'approved', waitFor: 'approve' },
+        { name: 'apply', run: (ctx) => ({ by: (ctx.results.approved as { by: string }).by }) },
+      ],
+    })
+    const wf = await s.app.workflows.start('ui-approval', {})
+    await waitFor(async () => (await s.app.workflows.get(wf))?.state === 'waiting', 30_000, 'the workflow to wait')
+    await page.getByRole('button', { name: 'Refresh workflows' }).click()
+    await page.getByRole('button', { name: `Signal ${wf}` }).click()
+    expect(await page.getByLabel('Signal name').inputValue()).toBe('approve')
+    await page.getByLabel('Signal data (JSON, optional)').fill('{"by": "<i>alice</i>"}')
+    await page.getByRole('button', { name: 'Send signal' }).click()
+    await page.getByRole('status').filter({ hasText: `Sent approve to ${wf}.` }).waitFor()
+    await waitFor(async () => (await s.app.workflows.get(wf))?.state === 'completed', 30_000, 'the workflow to complete')
+    expect((await s.app.workflows.get(wf))!.results).toMatchObject({ apply: { by: '<i>alice</i>' } })
+
     const crons = page.getByRole('table', { name: 'Cron jobs' })
     const first = (await s.app.cron.list())[0]
     if (first) {
