@@ -506,4 +506,22 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 180_000 }, () 
       await new Promise((r) => receiver.close(r))
     }
   })
+
+  it('auth records: sends a verification email and impersonates', async () => {
+    const email = `member-${Date.now()}@example.com`
+    const user = await s.client().collection('users').create({ email, password: 'member-pass-1', passwordConfirm: 'member-pass-1' })
+    const { page, context, problems } = await openPage(browser, 'auth-record')
+    await signIn(page, '/collections/users')
+    await page.getByRole('button', { name: `Edit ${user.id}` }).click()
+    await page.getByRole('button', { name: 'Send verification email' }).click()
+    await page.getByRole('status').filter({ hasText: `Verification email sent to ${email}.` }).waitFor()
+    expect(linkFrom(await smtp.next(email, undefined, 30_000), 'confirm-verification').token).toBeTruthy()
+    await page.getByRole('button', { name: 'Impersonate (1-hour token)' }).click()
+    const token = await page.getByLabel(`Token for ${email}`).inputValue()
+    const pb = s.client()
+    pb.authStore.save(token, null)
+    expect((await pb.collection('users').authRefresh()).record.id).toBe(user.id)
+    expect(problems).toEqual([])
+    await context.close()
+  })
 })
