@@ -1,0 +1,98 @@
+// Overload bench (SQLite): how Basalt behaves at 3× the request rate it can sustain. (1) The sustainable
+// rate of the `list` scenario is measured closed-loop (autocannon); (2) an open-loop generator then
+// offers 3× that rate for BENCH_DURATION s — requests keep coming whether or not earlier ones were
+// answered, as real clients do. Load shedding (docs/operations.md "Load shedding") must keep the
+// answered (2xx) requests' p99 under 1 s by refusing the excess early with 503 + Retry-After.
+// `node --import tsx bench/overload.ts` (BENCH_DURATION, BENCH_OVERLOAD_FACTOR, BENCH_CONNECTIONS).
+import http from 'node:http'
+
+const num = (v: string | undefined, d: number) => (v === undefined || v === '' || Number.isNaN(Number(v)) ? d : Number(v))
+process.env.BENCH_POSTS ??= '2000'
+// All the generator's connections come from 127.0.0.1: the per-IP connection cap (meant for one
+// client hogging a server) would refuse most of them before load shedding is ever tested.
+process.env.BASALT_MAX_CONNECTIONS_PER_IP ??= '0'
+const cfg = { duration: num(process.env.BENCH_DURATION, 10), warmup: num(process.env.BENCH_WARMUP, 2), connections: num(process.env.BENCH_CONNECTIONS, 50) }
+const FACTOR = num(process.env.BENCH_OVERLOAD_FACTOR, 3)
+const CLIENT_TIMEOUT_MS = 10_000
+
+const { startBasalt } = await import('./lib/targets.ts')
+const { runLoad } = await import('./lib/load.ts')
+const { list } = await import('./scenarios/list.ts')
+const { killAll, cpuMs } = await import('./lib/proc.ts')
+
+const log = (m: string) => console.error(`[bench:overload] ${m}`)
+
+interface Outcome { ok: number[]; shed: number[]; other: Record<number, number>; timeouts: number; errors: number; sent: number }
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+}
+
+/** Offers `rate` requests/s for `seconds`, open loop; each request's latency is recorded by status. */
+async function openLoop(url: string, path: string, tokens: string[], rate: number, seconds: number): Promise<Outcome> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4000 })
+  const target = new URL(url)
+  const out: Outcome = { ok: [], shed: [], other: {}, timeouts: 0, errors: 0, sent: 0 }
+  const pending = new Set<Promise<void>>()
+  const one = (token: string) => new Promise<void>((resolve) => {
+    const start = performance.now()
+    const req = http.request({ host: target.hostname, port: target.port, path, agent, headers: { authorization: token }, timeout: CLIENT_TIMEOUT_MS }, (res) => {
+      res.resume()
+      res.on('end', () => {
+        const ms = performance.now() - start
+        if (res.statusCode === 200) out.ok.push(ms)
+        else if (res.statusCode === 503) out.shed.push(ms)
+        else out.other[res.statusCode ?? 0] = (out.other[res.statusCode ?? 0] ?? 0) + 1
+        resolve()
+      })
+    })
+    req.on('timeout', () => { out.timeouts++; req.destroy(); resolve() })
+    req.on('error', () => { out.errors++; resolve() })
+    req.end()
+  })
+  const started = performance.now()
+  let i = 0
+  await new Promise<void>((done) => {
+    const tick = setInterval(() => {
+      const elapsed = (performance.now() - started) / 1000
+      if (elapsed >= seconds) { clearInterval(tick); done(); return }
+      const due = Math.floor(elapsed * rate)
+      for (; out.sent < due; out.sent++) {
+        const p = one(tokens[i++ % tokens.length])
+        pending.add(p)
+        void p.then(() => pending.delete(p))
+      }
+    }, 5)
+  })
+  await Promise.all(pending)
+  agent.destroy()
+  return out
+}
+
+const t = await startBasalt('sqlite')
+try {
+  const pid = t.servers[0].pid
+  const { requests, url } = list.build(t)
+  const sustained = await runLoad({ url, requests }, cfg)
+  log(`sustainable (closed loop, ${cfg.connections} connections): ${sustained.rps.toFixed(0)} req/s, p99 ${sustained.p99} ms`)
+  const rate = Math.round(sustained.rps * FACTOR)
+  const path = '/api/collections/posts/records?page=1&perPage=50&sort=-created'
+  const cpu0 = cpuMs(pid)
+  const o = await openLoop(t.url, path, t.users.map((u) => u.token), rate, cfg.duration)
+  const cpu = cpuMs(pid) - cpu0
+  const ok = [...o.ok].sort((a, b) => a - b)
+  const shed = [...o.shed].sort((a, b) => a - b)
+  const p99 = percentile(ok, 99)
+  const rows = [
+    `| offered | ${rate} req/s (${FACTOR}× ${sustained.rps.toFixed(0)}) for ${cfg.duration} s, ${o.sent} requests |`,
+    `| answered 2xx | ${o.ok.length} (${(o.ok.length / cfg.duration).toFixed(0)}/s), p50 ${percentile(ok, 50).toFixed(0)} ms, **p99 ${p99.toFixed(0)} ms** ${p99 < 1000 ? '✅' : '❌'} (target < 1000) |`,
+    `| shed 503 | ${o.shed.length}, p99 ${percentile(shed, 99).toFixed(0)} ms |`,
+    `| other status / client timeouts (${CLIENT_TIMEOUT_MS / 1000} s) / socket errors | ${JSON.stringify(o.other)} / ${o.timeouts} / ${o.errors} |`,
+    `| server CPU | ${(cpu / 1000).toFixed(1)} s over ${cfg.duration} s |`,
+  ]
+  console.log(`\n## Overload (SQLite, list scenario)\n\n| | |\n|---|---|\n${rows.join('\n')}\n`)
+} finally {
+  await t.stop()
+  killAll()
+}
