@@ -8,6 +8,8 @@ export default defineConfig({
   // Relative asset URLs: the page works at /_/ and behind a reverse-proxy path prefix alike.
   base: './',
   plugins: [svelte()],
+  // `npm run dev:ui`: hot-reloading dashboard on :5173 talking to a Basalt on :8090 (BASALT_URL to change it).
+  server: { proxy: { '/api': { target: process.env.BASALT_URL ?? 'http://127.0.0.1:8090', changeOrigin: true } } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
