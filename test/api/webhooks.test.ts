@@ -244,6 +244,17 @@ describe('filter', () => {
     }
   })
 
+  it('hostile filters: oversized, SQL-looking or non-text input is a clear 400 and stores nothing', async () => {
+    const base = { url: 'http://example.com/hostile', collections: ['wh_orders'], secret: secret(), active: true }
+    for (const filter of ['total > 1'.padEnd(4000, ' '), "total = 1'; DROP TABLE wh_orders; --", 'total > 1) OR (1 = 1', '@collection.wh_orders.total ?= 1 &&']) {
+      const f = await failure(su.collection('_webhooks').create({ ...base, filter }))
+      expect(f.status, filter.slice(0, 40)).toBe(400)
+      expect(f.body.data?.filter?.code, filter.slice(0, 40)).toMatch(/^validation_/)
+    }
+    expect(await su.collection('_webhooks').getFullList({ filter: 'url = "http://example.com/hostile"' })).toHaveLength(0)
+    expect((await s.client().collection('wh_orders').create({ total: 1 })).total).toBe(1) // the table is still there
+  })
+
   it('sends only the record events whose record matches, deletes included', async () => {
     const r = await receiver()
     const hook = await su.collection('_webhooks').create({ url: r.url, collections: ['wh_orders'], events: ['create', 'delete'], secret: secret(), active: true, filter: 'total >= 10 && total != 13' })
