@@ -29,7 +29,6 @@ export interface PbReport {
 const SKIPPED_COLLECTIONS: Record<string, string> = {
   _mfas: 'pending multi-factor logins (they expire within minutes); Basalt keeps them in its own table',
   _otps: 'pending one-time passwords (they expire within minutes); Basalt keeps them in its own table',
-  _authOrigins: 'login origins for new-device alerts; Basalt does not record them, so the first login from each device after the move is not compared',
 }
 
 /** PocketBase writes JSON columns through Go's []byte, which SQLite may hold as BLOB: read every value as text. */
