@@ -18,7 +18,7 @@ export const SHED_BODY = { status: 503, message: 'The server is overloaded; retr
  * realtime (long-lived streams are not requests in flight), and the superuser-only admin API, so an
  * operator can still act on an overloaded node (non-superusers are refused there before any work).
  */
-const EXEMPT = /^\/api\/(health|metrics|realtime|settings|logs|backups|jobs|crons|workflows|sql)(\/|\?|$)|^\/api\/collections\/_superusers\/auth-with-password(\?|$)/
+const EXEMPT = /^\/api\/(health|metrics|realtime|settings|logs|backups|jobs|crons|workflows|webhooks|sql)(\/|\?|$)|^\/api\/collections\/_superusers\/auth-with-password(\?|$)/
 
 export function isExempt(url: string): boolean {
   return EXEMPT.test(url)

@@ -6,7 +6,7 @@ import { isExempt } from '../../src/http/load-shedding.ts'
 
 describe('isExempt', () => {
   it('exempts health, metrics, realtime, the superuser admin API and superuser login; not records', () => {
-    for (const p of ['/api/health', '/api/health?x=1', '/api/metrics', '/api/realtime', '/api/settings', '/api/logs/stats', '/api/jobs', '/api/collections/_superusers/auth-with-password'])
+    for (const p of ['/api/health', '/api/health?x=1', '/api/metrics', '/api/realtime', '/api/settings', '/api/logs/stats', '/api/jobs', '/api/webhooks/deliveries/x/replay', '/api/collections/_superusers/auth-with-password'])
       expect(isExempt(p), p).toBe(true)
     for (const p of ['/api/collections/posts/records', '/api/healthz', '/api/collections/users/auth-with-password', '/api/settingsx'])
       expect(isExempt(p), p).toBe(false)
