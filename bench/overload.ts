@@ -19,6 +19,8 @@ const { startBasalt } = await import('./lib/targets.ts')
 const { runLoad } = await import('./lib/load.ts')
 const { list } = await import('./scenarios/list.ts')
 const { killAll, cpuMs } = await import('./lib/proc.ts')
+const { apiOk } = await import('./lib/http.ts')
+const { SUPERUSER_EMAIL, SUPERUSER_PASSWORD } = await import('./lib/data.ts')
 
 const log = (m: string) => console.error(`[bench:overload] ${m}`)
 
@@ -79,7 +81,18 @@ try {
   const rate = Math.round(sustained.rps * FACTOR)
   const path = '/api/collections/posts/records?page=1&perPage=50&sort=-created'
   const cpu0 = cpuMs(pid)
+  // Every second: requests in flight and event-loop lag as the server sees them (/api/metrics is never shed).
+  const su = await apiOk<{ token: string }>(t.url, 'POST', '/api/collections/_superusers/auth-with-password', { identity: SUPERUSER_EMAIL, password: SUPERUSER_PASSWORD })
+  const samples: string[] = []
+  const sampler = setInterval(() => {
+    fetch(`${t.url}/api/metrics`, { headers: { authorization: su.token } }).then((r) => r.text()).then((m) => {
+      const v = (re: RegExp) => Number(re.exec(m)?.[1] ?? NaN)
+      samples.push(`inFlight=${v(/^basalt_http_requests_in_flight (\S+)/m)} lagMaxMs=${(v(/^nodejs_eventloop_lag_max_seconds (\S+)/m) * 1000).toFixed(0)} shed=${v(/^basalt_http_requests_shed_total (\S+)/m)}`)
+    }).catch(() => samples.push('metrics: no answer'))
+  }, 1000)
   const o = await openLoop(t.url, path, t.users.map((u) => u.token), rate, cfg.duration)
+  clearInterval(sampler)
+  log(`server view each second: ${samples.join(' | ')}`)
   const cpu = cpuMs(pid) - cpu0
   const ok = [...o.ok].sort((a, b) => a - b)
   const shed = [...o.shed].sort((a, b) => a - b)
