@@ -1,7 +1,6 @@
 // Two createApp() nodes on one PostgreSQL database (+ one Redis): schema changes and realtime events cross nodes.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
@@ -15,6 +14,7 @@ import { fakeTransport } from '../realtime/test-support.ts'
 import { waitFor } from '../realtime/brokers/broker.contract.ts'
 import type { ClusterOptions } from './index.ts'
 import { POSTGRES_URL, REDIS_URL, probe } from '../../test/support/services.ts'
+import { freePort } from '../../test/support/ports.ts'
 
 const hasPg = probe('postgres')
 const hasRedis = probe('redis')
@@ -31,14 +31,6 @@ const POSTS = { name: 'posts', type: 'base', fields: [{ name: 'title', type: 'te
 
 async function asRoot(app: App) {
   return guestRequest({ auth: { collection: app.collections.get(SUPERUSERS_NAME), record: { id: 'test' } } })
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const port = (srv.address() as net.AddressInfo).port
-  await new Promise((r) => srv.close(r))
-  return port
 }
 
 describe.skipIf(!hasPg)('cluster: two nodes on one PostgreSQL', () => {

@@ -2,11 +2,11 @@
 // and `--dev` reloads changed files without dropping realtime connections.
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { waitFor } from '../support/server.ts'
+import { freePort } from '../support/ports.ts'
 
 const BIN = path.resolve('bin/basalt.js')
 const children: ChildProcess[] = []
@@ -16,14 +16,6 @@ function tempDir() {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'basalt-hooks-'))
   dirs.push(d)
   return d
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()))
-  const port = (srv.address() as net.AddressInfo).port
-  await new Promise((r) => srv.close(r))
-  return port
 }
 
 function start(args: string[]) {

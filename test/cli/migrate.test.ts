@@ -1,7 +1,6 @@
 // `basalt migrate|export|import` as a user runs them: usage errors, schema migration, SQLite -> PostgreSQL, then serve.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
@@ -11,6 +10,7 @@ import { resolveConfig } from '../../src/config.ts'
 import { guestRequest } from '../../src/rules/request-info.ts'
 import { waitFor } from '../support/server.ts'
 import { POSTGRES_URL, probe } from '../support/services.ts'
+import { freePort } from '../support/ports.ts'
 
 const BIN = path.resolve('bin/basalt.js')
 const children: ChildProcess[] = []
@@ -32,14 +32,6 @@ function runAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: num
     child.stderr!.on('data', (d) => (out += d))
     child.once('exit', (status) => resolve({ status, out }))
   })
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const port = (srv.address() as net.AddressInfo).port
-  await new Promise((r) => srv.close(r))
-  return port
 }
 
 /** A SQLite data dir with a public `notes` collection and one record, written through the services. */

@@ -4,11 +4,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import http from 'node:http'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { waitFor } from '../support/server.ts'
+import { freePort } from '../support/ports.ts'
 
 const BIN = path.resolve('bin/basalt.js')
 const children: ChildProcess[] = []
@@ -17,14 +17,6 @@ const cleanEnv = () => {
   const env = { ...process.env }
   for (const k of ['DATABASE_URL', 'REDIS_URL', 'BASALT_APP_URL', 'BASALT_DIR', 'BASALT_HTTP', 'BASALT_SMTP_HOST']) delete env[k]
   return env
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const port = (srv.address() as net.AddressInfo).port
-  await new Promise((r) => srv.close(r))
-  return port
 }
 
 async function serve(dir: string, port: number) {

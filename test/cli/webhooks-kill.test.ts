@@ -12,6 +12,7 @@ import path from 'node:path'
 import PocketBase from 'pocketbase'
 import { afterEach, describe, expect, it } from 'vitest'
 import { waitFor } from '../support/server.ts'
+import { freePort } from '../support/ports.ts'
 
 const BIN = path.resolve('bin/basalt.js')
 const children: ChildProcess[] = []
@@ -21,14 +22,6 @@ const cleanEnv = () => {
   const env = { ...process.env }
   for (const k of Object.keys(env)) if (k.startsWith('BASALT_') || ['DATABASE_URL', 'REDIS_URL'].includes(k)) delete env[k]
   return env
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const port = (srv.address() as net.AddressInfo).port
-  await new Promise((r) => srv.close(r))
-  return port
 }
 
 async function serve(dir: string, port: number) {

@@ -5,6 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
+import { freePort } from '../support/ports.ts'
 import os from 'node:os'
 import path from 'node:path'
 import PocketBase from 'pocketbase'
@@ -85,18 +86,7 @@ async function hardKill(child: ChildProcess): Promise<void> {
   await exited(child)
 }
 
-/** A TCP port that was free a moment ago (bind :0, read it, release it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.unref()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port
-      srv.close(() => resolve(port))
-    })
-  })
-}
+export { freePort }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

@@ -1,12 +1,12 @@
 // RedisBroker: the shared broker contract (one node, and across two nodes) plus cross-node, dedupe and outage behaviour.
 import { spawn, type ChildProcess } from 'node:child_process'
-import net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
 import { probe, REDIS_URL } from '../../../test/support/services.ts'
 import type { Broker, ChangeEvent } from '../types.ts'
 import { brokerContract, event, waitFor } from './broker.contract.ts'
 import { RedisBroker, type GapInfo, type RedisBrokerOptions } from './redis.ts'
+import { freePort } from '../../../test/support/ports.ts'
 
 const reachable = probe('redis')
 if (!reachable) console.warn(`SKIP redis: no Redis answered at ${REDIS_URL}; RedisBroker tests skipped.`)
@@ -30,14 +30,6 @@ async function remotePair(): Promise<Broker> {
     subscribe: (h) => b.subscribe(h),
     close: async () => { await Promise.all([a.close(), b.close()]) },
   }
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const port = (srv.address() as net.AddressInfo).port
-  await new Promise((r) => srv.close(r))
-  return port
 }
 
 /** A private redis-server we may kill and restart (the shared one must stay up for everyone else). */
