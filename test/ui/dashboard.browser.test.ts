@@ -352,7 +352,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 180_000 }, () 
     } finally { await mfa.close() }
   })
 
-  it('exports and imports the schema, previews the API, deletes a collection; readable at 390 px', async () => {
+  it('exports and imports the schema, previews the API, truncates and deletes a collection; readable at 390 px', async () => {
     const { page, context, problems } = await openPage(browser, 'schema', 390)
     await signIn(page, '/collections/_io')
     const exported = JSON.parse(await page.getByLabel('Current schema (JSON)').inputValue())
@@ -378,7 +378,12 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 180_000 }, () 
       expect(await page.evaluate(() => document.documentElement.scrollWidth), hash).toBeLessThanOrEqual(390)
     }
 
+    await su.collection('notes').create({ body: 'to be truncated' })
     await page.goto(`${s.url}/_/#/collections/notes/edit`)
+    await page.getByRole('button', { name: 'Delete all records' }).click()
+    await page.getByRole('button', { name: 'Really delete every record of notes' }).click()
+    await page.getByRole('status').filter({ hasText: 'All records of notes deleted.' }).waitFor()
+    expect((await su.collection('notes').getList(1, 1)).totalItems).toBe(0)
     await page.getByRole('button', { name: 'Delete collection' }).click()
     await page.getByRole('button', { name: /Really delete notes/ }).click()
     await page.getByText('Choose a collection, or create one.').waitFor()
