@@ -13,7 +13,9 @@ const RULES: RuleName[] = ['listRule', 'viewRule', 'createRule', 'updateRule', '
 /** `dialect`: rules are checked against the engine that will run them (some functions differ). */
 export function validateCollection(c: Collection, before: Collection | undefined, schema: SchemaLookup, dialect: SqlDialect): ErrorData {
   const errors: ErrorData = {}
-  if (!NAME.test(c.name) || c.name.length > 255 || c.name.includes('_via_')) {
+  if (c.name === '') {
+    errors.name = fieldError(ErrorCode.required, 'Cannot be blank.')
+  } else if (!NAME.test(c.name) || c.name.length > 255 || c.name.includes('_via_')) {
     errors.name = fieldError(ErrorCode.matchInvalid, 'Invalid collection name.')
   } else {
     const clash = schema.find(c.name)
