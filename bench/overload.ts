@@ -4,7 +4,9 @@
 // answered, as real clients do. Load shedding (docs/operations.md "Load shedding") must keep the
 // answered (2xx) requests' p99 under 1 s by refusing the excess early with 503 + Retry-After.
 // `node --import tsx bench/overload.ts` (BENCH_DURATION, BENCH_OVERLOAD_FACTOR, BENCH_CONNECTIONS).
+import { execFileSync } from 'node:child_process'
 import http from 'node:http'
+import os from 'node:os'
 
 const num = (v: string | undefined, d: number) => (v === undefined || v === '' || Number.isNaN(Number(v)) ? d : Number(v))
 process.env.BENCH_POSTS ??= '2000'
@@ -75,6 +77,14 @@ async function openLoop(url: string, path: string, tokens: string[], rate: numbe
 const t = await startBasalt('sqlite')
 try {
   const pid = t.servers[0].pid
+  // On a small machine the generator must not compete with the server for the same cores: pin the server
+  // (all its threads) to the last CPU and this process to the others, when there are at least two.
+  const cpus = os.availableParallelism()
+  if (cpus >= 2 && process.env.BENCH_OVERLOAD_PIN !== '0') {
+    execFileSync('taskset', ['-a', '-pc', String(cpus - 1), String(pid)], { stdio: 'ignore' })
+    execFileSync('taskset', ['-a', '-pc', `0-${cpus - 2}`, String(process.pid)], { stdio: 'ignore' })
+    log(`server pinned to CPU ${cpus - 1}, load generator to CPU 0-${cpus - 2}`)
+  }
   const { requests, url } = list.build(t)
   const sustained = await runLoad({ url, requests }, cfg)
   log(`sustainable (closed loop, ${cfg.connections} connections): ${sustained.rps.toFixed(0)} req/s, p99 ${sustained.p99} ms`)
