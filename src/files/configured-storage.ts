@@ -1,5 +1,5 @@
 // FileStorage that follows `settings.s3`: local data directory, or S3 while it is enabled (re-read on every call).
-import { S3FileStorage, type S3Config } from './s3-storage.ts'
+import type { S3Config, S3FileStorage } from './s3-storage.ts'
 import type { ByteRange, FileStorage } from './storage.ts'
 
 /**
@@ -21,6 +21,8 @@ export class ConfiguredFileStorage implements FileStorage {
       // Requests may still be running on the old client: close it a little later.
       const old = this.s3?.storage
       if (old) setTimeout(() => old.close(), 60_000).unref()
+      // The AWS SDK (~25 MB) loads only once S3 is enabled.
+      const { S3FileStorage } = await import('./s3-storage.ts')
       this.s3 = { signature, storage: new S3FileStorage(cfg) }
     }
     return this.s3.storage

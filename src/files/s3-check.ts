@@ -1,7 +1,7 @@
 // POST /api/settings/test/s3: writes and deletes a probe object with the saved S3 config of files or backups.
 import { randomBytes } from 'node:crypto'
 import { badRequest, fieldError } from '../core/errors.ts'
-import { S3FileStorage, type S3Config } from './s3-storage.ts'
+import type { S3Config } from './s3-storage.ts'
 import { ErrorCode } from '../core/error-codes.ts'
 
 /** `filesystem` "storage" → `settings.s3`; "backups" → `settings.backups.s3` (when the backups section exists). */
@@ -16,6 +16,7 @@ export function s3ConfigFor(settings: object, filesystem: unknown): S3Config | u
 /** PocketBase's check: the config is enabled, and a small object can be uploaded and deleted. */
 export async function checkS3(cfg: S3Config | undefined): Promise<void> {
   if (!cfg?.enabled) throw badRequest('Failed to test the S3 filesystem. Raw error: \nS3 storage filesystem is not enabled.')
+  const { S3FileStorage } = await import('./s3-storage.ts')
   const storage = new S3FileStorage(cfg)
   const key = `basalt_settings_test_${randomBytes(6).toString('hex')}.txt`
   try {

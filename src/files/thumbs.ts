@@ -1,5 +1,4 @@
 // Thumbnails with PocketBase's semantics: allowed sizes, crop modes, storage keys; made with sharp, once per key.
-import sharp from 'sharp'
 import type { FileField } from '../core/collections/types.ts'
 import { THUMB_SIZE } from '../core/collections/fields/file.ts'
 import { extensionOf } from './names.ts'
@@ -47,6 +46,8 @@ export function thumbKey(originalKey: string, size: string): string {
 /** Resizes an image buffer per spec, keeping its format (animated GIF/WebP → first frame). */
 export async function renderThumb(original: Buffer, filename: string, spec: ThumbSpec): Promise<Buffer> {
   const format = THUMB_FORMATS[extensionOf(filename)]
+  // Loaded on the first thumbnail: sharp (libvips) costs ~25 MB of memory a server without images never needs.
+  const { default: sharp } = await import('sharp')
   const img = sharp(original, { limitInputPixels: MAX_INPUT_PIXELS, animated: false }).rotate()
   if (!spec.width || !spec.height) {
     img.resize({ width: spec.width || undefined, height: spec.height || undefined })

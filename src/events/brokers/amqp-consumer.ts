@@ -1,6 +1,6 @@
 // RabbitMQ → jobs: each message of a configured queue becomes a durable job, acknowledged to RabbitMQ
 // only once the job is committed, so a crash between the two redelivers (never loses) it.
-import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib'
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib'
 import type { JobQueue } from '../../jobs/queue.ts'
 import { bodyOf, type ConsumeRoute } from './consume-routes.ts'
 
@@ -49,6 +49,7 @@ export class AmqpConsumer {
 
   private async connect(): Promise<void> {
     try {
+      const { default: amqp } = await import('amqplib') // loaded only when a consume route is configured
       const model = await amqp.connect(this.o.url)
       if (this.stopped) { await model.close().catch(() => {}); return }
       this.model = model

@@ -1,5 +1,5 @@
 // RabbitMQ publisher: an EventSink on a durable topic exchange, resolved only after publisher confirms.
-import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib'
+import type { ChannelModel, ConfirmChannel } from 'amqplib'
 import type { CloudEvent, EventSink } from '../cloudevents.ts'
 import { isSystemCollectionEvent, routeOf } from './route.ts'
 
@@ -40,6 +40,7 @@ export class AmqpPublisher implements EventSink {
   /** Connects on first use; a closed or failed connection is re-opened by the next delivery. */
   private connection() {
     this.conn ??= (async () => {
+      const { default: amqp } = await import('amqplib') // loaded only when RabbitMQ is configured
       const model = await amqp.connect(this.o.url)
       const reset = () => { this.conn = null }
       model.on('error', reset)

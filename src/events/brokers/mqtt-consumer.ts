@@ -1,7 +1,7 @@
 // MQTT → jobs: each QoS 1 message on a configured topic filter becomes a durable job. The PUBACK is sent
 // only once the job is committed, and the session is persistent, so a crash between the two makes the
 // server redeliver the message when the consumer reconnects (never loses it).
-import mqtt, { type MqttClient } from 'mqtt'
+import type { MqttClient } from 'mqtt'
 import type { JobQueue } from '../../jobs/queue.ts'
 import { bodyOf, type ConsumeRoute } from './consume-routes.ts'
 
@@ -45,29 +45,35 @@ const userProperty = (packet: PublishPacket, name: string): string => {
 
 export class MqttConsumer {
   private client: MqttClient | null = null
+  private starting: Promise<void> = Promise.resolve()
   private stopped = false
 
   constructor(private readonly o: MqttConsumerOptions) {}
 
   start(): void {
-    const client = mqtt.connect(this.o.url, {
-      protocolVersion: 5, clientId: this.o.clientId, clean: false,
-      // The session (subscriptions and unacknowledged messages) outlives a restart by up to a week.
-      properties: { sessionExpiryInterval: 7 * 24 * 3600 },
-      reconnectPeriod: this.o.retryMs ?? 2000, connectTimeout: 5000,
-      customHandleAcks: (topic, message, packet, ack) => void this.handle(topic, message, packet).then((ok) => { if (ok) ack(0) }),
-    })
-    client.on('error', (err) => this.o.onError(err))
-    // Subscribing on every connect is harmless (the session keeps them anyway) and covers a lost session.
-    client.on('connect', () => {
-      client.subscribeAsync(Object.fromEntries(this.o.routes.map((r, i) => [r.source, { qos: 1 as const, properties: { subscriptionIdentifier: i + 1 } }])))
-        .catch((err) => this.o.onError(err))
-    })
-    this.client = client
+    // The client library (~25 MB) loads only when MQTT consumption is configured.
+    this.starting = import('mqtt').then(({ default: mqtt }) => {
+      if (this.stopped) return
+      const client = mqtt.connect(this.o.url, {
+        protocolVersion: 5, clientId: this.o.clientId, clean: false,
+        // The session (subscriptions and unacknowledged messages) outlives a restart by up to a week.
+        properties: { sessionExpiryInterval: 7 * 24 * 3600 },
+        reconnectPeriod: this.o.retryMs ?? 2000, connectTimeout: 5000,
+        customHandleAcks: (topic, message, packet, ack) => void this.handle(topic, message, packet).then((ok) => { if (ok) ack(0) }),
+      })
+      client.on('error', (err) => this.o.onError(err))
+      // Subscribing on every connect is harmless (the session keeps them anyway) and covers a lost session.
+      client.on('connect', () => {
+        client.subscribeAsync(Object.fromEntries(this.o.routes.map((r, i) => [r.source, { qos: 1 as const, properties: { subscriptionIdentifier: i + 1 } }])))
+          .catch((err) => this.o.onError(err))
+      })
+      this.client = client
+    }).catch((err) => this.o.onError(err))
   }
 
   async close(): Promise<void> {
     this.stopped = true
+    await this.starting
     const c = this.client
     this.client = null
     // Without waiting for in-flight acks: a message whose job was not committed is redelivered next session.

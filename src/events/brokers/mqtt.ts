@@ -1,5 +1,5 @@
 // MQTT publisher: an EventSink publishing with QoS 1 (resolved on each PUBACK), MQTT 5 properties.
-import mqtt, { type MqttClient } from 'mqtt'
+import type { MqttClient } from 'mqtt'
 import type { CloudEvent, EventSink } from '../cloudevents.ts'
 import { isSystemCollectionEvent, routeOf } from './route.ts'
 
@@ -37,11 +37,14 @@ export class MqttPublisher implements EventSink {
 
   /** Connects on first use (no reconnect loop of its own: the dispatcher's retry reconnects). */
   private connection() {
-    this.client ??= mqtt.connectAsync(this.o.url, { protocolVersion: 5, clientId: this.o.clientId, reconnectPeriod: 0, connectTimeout: 5000 }).then((client) => {
-      client.on('close', () => { this.client = null })
-      client.on('error', () => { this.client = null })
-      return client
-    }, (err) => { this.client = null; throw err })
+    // The client library (~25 MB) loads only when MQTT is configured and first used.
+    this.client ??= import('mqtt')
+      .then(({ default: mqtt }) => mqtt.connectAsync(this.o.url, { protocolVersion: 5, clientId: this.o.clientId, reconnectPeriod: 0, connectTimeout: 5000 }))
+      .then((client) => {
+        client.on('close', () => { this.client = null })
+        client.on('error', () => { this.client = null })
+        return client
+      }, (err) => { this.client = null; throw err })
     return this.client
   }
 }

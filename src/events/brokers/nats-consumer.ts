@@ -1,6 +1,6 @@
 // NATS JetStream → jobs: each message on a configured subject becomes a durable job, acknowledged to
 // JetStream only once the job is committed, so a crash between the two redelivers (never loses) it.
-import { AckPolicy, connect, DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats'
+import type { ConsumerMessages, NatsConnection } from 'nats'
 import type { JobQueue } from '../../jobs/queue.ts'
 
 export interface NatsConsumeRoute {
@@ -59,7 +59,9 @@ export class NatsConsumer {
   }
 
   private connection(): Promise<NatsConnection> {
-    this.nc ??= connect({ servers: this.o.url, name: 'basalt-consumer', maxReconnectAttempts: -1 }).catch((err) => { this.nc = null; throw err })
+    // The client library loads only when a consume route is configured (config.ts imports this module).
+    this.nc ??= import('nats').then(({ connect }) => connect({ servers: this.o.url, name: 'basalt-consumer', maxReconnectAttempts: -1 }))
+      .catch((err) => { this.nc = null; throw err })
     return this.nc
   }
 
@@ -69,6 +71,7 @@ export class NatsConsumer {
     while (!this.stopped) {
       try {
         const nc = await this.connection()
+        const { AckPolicy, DeliverPolicy } = await import('nats')
         const jsm = await nc.jetstreamManager()
         const stream = await jsm.streams.find(route.subject)
         await jsm.consumers.info(stream, durable).catch(() => jsm.consumers.add(stream, {

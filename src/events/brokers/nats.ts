@@ -1,5 +1,5 @@
 // NATS JetStream publisher: an EventSink that resolves only after JetStream stored every event.
-import { connect, headers, type JetStreamClient, type NatsConnection } from 'nats'
+import type { JetStreamClient, NatsConnection } from 'nats'
 import type { CloudEvent, EventSink } from '../cloudevents.ts'
 import { isSystemCollectionEvent, routeOf } from './route.ts'
 
@@ -16,14 +16,14 @@ export interface NatsPublisherOptions {
 
 export class NatsPublisher implements EventSink {
   readonly name: string
-  private conn: Promise<{ nc: NatsConnection; js: JetStreamClient }> | null = null
+  private conn: Promise<{ nc: NatsConnection; js: JetStreamClient; headers: typeof import('nats').headers }> | null = null
 
   constructor(private readonly o: NatsPublisherOptions) {
     this.name = `nats:${o.stream}`
   }
 
   async deliver(events: CloudEvent[]): Promise<void> {
-    const { js } = await this.connection()
+    const { js, headers } = await this.connection()
     // Sequential awaits keep the stream's order equal to the outbox order. The message id lets
     // JetStream drop a redelivery (after a crash between publish and cursor advance) within its
     // duplicate window.
@@ -46,6 +46,8 @@ export class NatsPublisher implements EventSink {
   /** Connects on first use (a broker that is down at start does not stop Basalt); reconnects after a failure. */
   private connection() {
     this.conn ??= (async () => {
+      // The client library loads only when NATS is configured and first used.
+      const { connect, headers } = await import('nats')
       const nc = await connect({ servers: this.o.url, name: 'basalt-events', maxReconnectAttempts: -1 })
       const jsm = await nc.jetstreamManager()
       const subjects = [`${this.o.prefix}.>`]
@@ -54,7 +56,7 @@ export class NatsPublisher implements EventSink {
       } catch {
         await jsm.streams.add({ name: this.o.stream, subjects })
       }
-      return { nc, js: nc.jetstream({ timeout: 5000 }) }
+      return { nc, js: nc.jetstream({ timeout: 5000 }), headers }
     })().catch((err) => { this.conn = null; throw err })
     return this.conn
   }
