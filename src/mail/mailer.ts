@@ -1,5 +1,5 @@
 // Mailer port and its two adapters: SMTP (from settings) and a log mailer used when SMTP is not configured.
-import nodemailer, { type Transporter } from 'nodemailer'
+import type { Transporter } from 'nodemailer'
 import type { Settings } from '../settings/settings.ts'
 import { processLogger } from '../observability/logger.ts'
 
@@ -43,19 +43,23 @@ export class LogMailer implements Mailer {
 }
 
 export class SmtpMailer implements Mailer {
-  private readonly transport: Transporter
-  constructor(private readonly settings: Settings) {
-    const s = settings.smtp
-    this.transport = nodemailer.createTransport({
+  private transport: Promise<Transporter> | null = null
+  constructor(private readonly settings: Settings) {}
+
+  /** nodemailer (~14 MB) loads with the first mail sent over SMTP, not at start. */
+  private connect(): Promise<Transporter> {
+    const s = this.settings.smtp
+    this.transport ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport({
       host: s.host, port: s.port, secure: s.tls, name: s.localName || undefined,
       auth: s.username ? { user: s.username, pass: s.password } : undefined,
       connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000,
-    })
+    }))
+    return this.transport
   }
 
   async send(message: MailMessage): Promise<void> {
     const { senderName, senderAddress } = this.settings.meta
-    await this.transport.sendMail({
+    await (await this.connect()).sendMail({
       from: { name: senderName, address: senderAddress },
       to: message.to, subject: message.subject, html: message.html,
       text: message.text ?? message.html.replace(/<[^>]*>/g, ''),
