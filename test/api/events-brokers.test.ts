@@ -1,27 +1,16 @@
 // Outbox → RabbitMQ and MQTT against the real servers (RabbitMQ 127.0.0.1:5672, Mosquitto 127.0.0.1:1883):
 // record changes made through the SDK arrive as CloudEvents, in order, with the event id attached.
-import net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import amqp from 'amqplib'
 import mqtt from 'mqtt'
 import { startServer, waitFor, type TestServer } from '../support/server.ts'
+import { AMQP_URL, MQTT_URL, answers } from '../support/brokers.ts'
 import { DEFAULTS } from '../../src/config.ts'
 import { AmqpPublisher } from '../../src/events/brokers/amqp.ts'
 import { MqttPublisher } from '../../src/events/brokers/mqtt.ts'
 import type { CloudEvent } from '../../src/events/cloudevents.ts'
 
-const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
-const MQTT_URL = process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883'
-
-function answers(url: string, defaultPort: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const { hostname, port } = new URL(url)
-    const socket = net.connect({ host: hostname, port: Number(port) || defaultPort }, () => { socket.destroy(); resolve(true) })
-    socket.on('error', () => resolve(false))
-    socket.setTimeout(1000, () => { socket.destroy(); resolve(false) })
-  })
-}
 const amqpUp = await answers(AMQP_URL, 5672)
 const mqttUp = await answers(MQTT_URL, 1883)
 if (!amqpUp) console.warn(`SKIP rabbitmq: nothing answered at ${AMQP_URL}; the RabbitMQ publisher tests are skipped.`)

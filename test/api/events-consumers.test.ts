@@ -1,27 +1,16 @@
 // RabbitMQ and MQTT → jobs against the real servers (RabbitMQ 127.0.0.1:5672, Mosquitto 127.0.0.1:1883):
 // messages become durable jobs with the parsed body, deduplicated by message id while queued, and are
 // acknowledged to the broker only after the job was committed.
-import net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import amqp from 'amqplib'
 import mqtt from 'mqtt'
 import { startServer, waitFor, type TestServer } from '../support/server.ts'
+import { AMQP_URL, MQTT_URL, answers } from '../support/brokers.ts'
 import { DEFAULTS } from '../../src/config.ts'
 import { parseAmqpConsumeRoutes, parseMqttConsumeRoutes } from '../../src/events/brokers/consume-routes.ts'
 import { topicMatches } from '../../src/events/brokers/mqtt-consumer.ts'
 
-const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
-const MQTT_URL = process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883'
-
-function answers(url: string, defaultPort: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const { hostname, port } = new URL(url)
-    const socket = net.connect({ host: hostname, port: Number(port) || defaultPort }, () => { socket.destroy(); resolve(true) })
-    socket.on('error', () => resolve(false))
-    socket.setTimeout(1000, () => { socket.destroy(); resolve(false) })
-  })
-}
 const amqpUp = await answers(AMQP_URL, 5672)
 const mqttUp = await answers(MQTT_URL, 1883)
 if (!amqpUp) console.warn(`SKIP rabbitmq: nothing answered at ${AMQP_URL}; the RabbitMQ consumer tests are skipped.`)
