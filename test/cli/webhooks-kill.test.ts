@@ -5,13 +5,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
-import http from 'node:http'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import PocketBase from 'pocketbase'
 import { afterEach, describe, expect, it } from 'vitest'
 import { waitFor } from '../support/server.ts'
+import { startHoldingReceiver } from '../support/webhook-receiver.ts'
 import { freePort } from '../support/ports.ts'
 
 const BIN = path.resolve('bin/basalt.js')
@@ -48,25 +47,9 @@ describe('kill -9 mid-dispatch', { timeout: 180_000 }, () => {
   it('delivers every committed change at least once after a restart, always with the same event id', async () => {
     // The receiver records (subject, webhook-id) pairs. From the 40th request on it holds its answers until
     // the kill: those deliveries are in flight (received, never acknowledged) when the process dies.
-    const got: { subject: string; webhookId: string; bodyId: string }[] = []
-    const acked = new Set<string>()
-    const held: http.ServerResponse[] = []
-    let holding = false
-    const receiver = http.createServer((req, res) => {
-      let body = ''
-      req.on('data', (c) => { body += c })
-      req.on('end', () => {
-        const e = JSON.parse(body) as { id: string; subject: string }
-        got.push({ subject: e.subject, webhookId: String(req.headers['webhook-id']), bodyId: e.id })
-        if (got.length === 40) holding = true
-        if (holding) { held.push(res); return }
-        acked.add(e.subject)
-        res.writeHead(200).end('ok')
-      })
-    })
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
-    closers.push(() => new Promise((r) => receiver.close(r)))
-    const hookUrl = `http://127.0.0.1:${(receiver.address() as net.AddressInfo).port}/hook`
+    const rx = await startHoldingReceiver(40)
+    closers.push(() => rx.close())
+    const { got, acked, held, url: hookUrl } = rx
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'basalt-kill9-'))
     dirs.push(dir)
@@ -100,8 +83,7 @@ describe('kill -9 mid-dispatch', { timeout: 180_000 }, () => {
     // Mid-dispatch: deliveries were in flight and most committed changes not yet acknowledged by the receiver.
     expect(held.length).toBeGreaterThanOrEqual(5)
     expect(acked.size).toBeLessThan(committed.size)
-    holding = false
-    for (const res of held.splice(0)) res.destroy()
+    rx.release()
 
     // Restart on the same directory: the outbox cursor and the delivery jobs resume.
     await serve(dir, await freePort())

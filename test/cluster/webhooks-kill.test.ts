@@ -1,30 +1,16 @@
 // kill -9 of a node mid-dispatch in a 2-node PostgreSQL cluster: webhook deliveries are held in flight by a
 // real receiver when node A dies; node B takes over A's delivery jobs once their leases lapse (and the
 // dispatcher's lease, if A held it). Every change acknowledged by either node reaches the receiver, always with one event id.
-import http from 'node:http'
-import type net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { api, startCluster, waitFor, type Cluster } from './support.ts'
+import { startHoldingReceiver, type HoldingReceiver } from '../support/webhook-receiver.ts'
 
 let cl: Cluster
-const got: { subject: string; webhookId: string; bodyId: string }[] = []
-const held: http.ServerResponse[] = []
-let holding = false
-const receiver = http.createServer((req, res) => {
-  let body = ''
-  req.on('data', (c) => { body += c })
-  req.on('end', () => {
-    const e = JSON.parse(body) as { id: string; subject: string }
-    got.push({ subject: e.subject, webhookId: String(req.headers['webhook-id']), bodyId: e.id })
-    if (got.length === 40) holding = true
-    if (holding) { held.push(res); return }
-    res.writeHead(200).end('ok')
-  })
-})
+let rx: HoldingReceiver
 
 beforeAll(async () => {
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
+  rx = await startHoldingReceiver(40)
   cl = await startCluster(2, {
     collections: [{ name: 'k9', fields: [{ name: 'n', type: 'number' }], createRule: '' }],
     env: { BASALT_WEBHOOKS_ALLOW_PRIVATE: 'true', BASALT_JOBS_LEASE_MS: '1500', BASALT_JOBS_POLL_MS: '100' },
@@ -32,14 +18,13 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await cl?.close()
-  receiver.closeAllConnections()
-  await new Promise((r) => receiver.close(r))
+  await rx?.close()
 })
 
 describe('webhooks across a node kill', () => {
   it('delivers every acknowledged change at least once, with the same event id, after a node dies mid-dispatch', async () => {
     const [A, B] = cl.nodes
-    const url = `http://127.0.0.1:${(receiver.address() as net.AddressInfo).port}/hook`
+    const { url, got, held } = rx
     const hook = await api(A.url, 'POST', '/api/collections/_webhooks/records', { token: cl.token, body: { url, collections: ['k9'], secret: `whsec_${randomBytes(24).toString('base64')}`, active: true } })
     expect(hook.status).toBe(200)
 
@@ -64,8 +49,7 @@ describe('webhooks across a node kill', () => {
     await waitFor(() => afterKill >= 50, 30_000, 'writes to B after the kill')
     stop = true
     await Promise.all(writers)
-    holding = false
-    for (const res of held.splice(0)) res.destroy()
+    rx.release()
 
     await waitFor(() => {
       const delivered = new Set(got.map((g) => g.subject))
