@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type PocketBase from 'pocketbase'
 import { startServer, type TestServer } from '../support/server.ts'
-import { startSmtp, type TestSmtp } from '../support/smtp.ts'
+import { startSmtp, type TestSmtp, useTestSmtp } from '../support/smtp.ts'
 import { PASSWORD, failure, uniqueEmail } from './helpers.ts'
 
 let s: TestServer
@@ -14,10 +14,7 @@ beforeAll(async () => {
   s = await startServer()
   su = await s.superuser()
   smtp = await startSmtp()
-  await su.settings.update({
-    smtp: { enabled: true, host: '127.0.0.1', port: smtp.port, tls: false },
-    meta: { appName: 'Alert Test', appURL: s.url, senderName: 'Basalt', senderAddress: 'noreply@example.com' },
-  })
+  await useTestSmtp(su, smtp, { appName: 'Alert Test', appURL: s.url })
 })
 afterAll(async () => {
   await s?.close()

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type PocketBase from 'pocketbase'
 import { startServer, waitFor, type TestServer } from '../support/server.ts'
-import { linkFrom, startSmtp, type TestSmtp } from '../support/smtp.ts'
+import { linkFrom, startSmtp, type TestSmtp, useTestSmtp } from '../support/smtp.ts'
 import { PASSWORD, failure, jwtPayload, raw, signUp, uniqueEmail } from './helpers.ts'
 
 let s: TestServer
@@ -17,10 +17,7 @@ beforeAll(async () => {
   s = await startServer()
   su = await s.superuser()
   smtp = await startSmtp()
-  await su.settings.update({
-    smtp: { enabled: true, host: '127.0.0.1', port: smtp.port, tls: false },
-    meta: { appName: 'Basalt Test', appURL: s.url + '/', senderName: 'Basalt', senderAddress: 'noreply@example.com' },
-  })
+  await useTestSmtp(su, smtp, { appName: 'Basalt Test', appURL: s.url + '/' })
   // A second auth collection for expiry, template and cross-collection cases, so `users` keeps defaults.
   await su.collections.create({ name: 'members', type: 'auth', createRule: '', fields: [{ name: 'name', type: 'text' }] })
 })

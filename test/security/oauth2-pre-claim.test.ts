@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type PocketBase from 'pocketbase'
 import { startServer, type TestServer } from '../support/server.ts'
 import { authorizeAs, startRealProvider, type RealProvider } from '../support/oidc.ts'
-import { linkFrom, startSmtp, type TestSmtp } from '../support/smtp.ts'
+import { linkFrom, startSmtp, type TestSmtp, useTestSmtp } from '../support/smtp.ts'
 import { PASSWORD, failure, signUp } from '../api/helpers.ts'
 
 let s: TestServer
@@ -22,10 +22,7 @@ beforeAll(async () => {
     attacker: { email: 'attacker@example.com', email_verified: true },
     owner: { email: 'owner@example.com', email_verified: true },
   })
-  await su.settings.update({
-    smtp: { enabled: true, host: '127.0.0.1', port: smtp.port, tls: false },
-    meta: { appName: 'Basalt Test', appURL: s.url + '/', senderName: 'Basalt', senderAddress: 'noreply@example.com' },
-  })
+  await useTestSmtp(su, smtp, { appName: 'Basalt Test', appURL: s.url + '/' })
   await su.collections.update('users', { oauth2: { enabled: true, providers: [{ name: 'oidc', clientId: idp.clientId, clientSecret: idp.clientSecret, extra: { issuer: idp.issuer } }] } })
 })
 afterAll(async () => {

@@ -1,6 +1,7 @@
 // Test support: an in-process SMTP server (smtp-server) that collects messages, plus mail parsing helpers.
 import type { AddressInfo } from 'node:net'
 import { SMTPServer } from 'smtp-server'
+import type PocketBase from 'pocketbase'
 import { waitFor } from './server.ts'
 
 export interface ReceivedMail {
@@ -74,4 +75,12 @@ export function linkFrom(mail: ReceivedMail, action: string): { url: string; tok
   const m = new RegExp(`(https?://[^\\s"'<>]+/_/#/auth/${action}/)([A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+)`).exec(mail.decoded)
   if (!m) throw new Error(`no ${action} link in mail: ${mail.decoded.slice(0, 2000)}`)
   return { url: m[1] + m[2], token: m[2] }
+}
+
+/** Points the server's mail settings at the test SMTP server, sending as Basalt <noreply@example.com>. */
+export async function useTestSmtp(su: PocketBase, smtp: TestSmtp, meta: { appName: string; appURL: string }): Promise<void> {
+  await su.settings.update({
+    smtp: { enabled: true, host: '127.0.0.1', port: smtp.port, tls: false },
+    meta: { ...meta, senderName: 'Basalt', senderAddress: 'noreply@example.com' },
+  })
 }
