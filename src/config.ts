@@ -139,7 +139,7 @@ export const DEFAULTS: Config = {
   logRequests: false,
   shutdownGraceMs: 10_000,
   maxInFlight: 2000,
-  maxEventLoopDelayMs: 3000,
+  maxEventLoopDelayMs: 500,
   shutdownAcceptMs: 1000,
   http: DEFAULT_HTTP_LIMITS,
   databaseUrl: null,

@@ -7,6 +7,8 @@ import { buildServer } from '../http/server.ts'
 import type { Logger } from '../observability/logger.ts'
 import { loadHookFiles, watchHookFiles, type LoadedHooks } from './hooks-loader.ts'
 
+const LISTEN_BACKLOG = 4096
+
 export interface BasaltOptions extends Partial<Config> {
   /** Also read BASALT_* / DATABASE_URL / REDIS_URL from the environment (default true); options win. */
   env?: boolean
@@ -49,7 +51,9 @@ export async function createBasalt(options: BasaltOptions = {}): Promise<Basalt>
     const server = await buildServer(app)
     basalt.server = server
     await app.hooks.onServe.trigger({ server })
-    await server.listen({ host: config.host, port: config.port })
+    // A deep accept queue (capped by the kernel's somaxconn): when it overflows the kernel drops SYNs and
+    // clients retry seconds later, a wait load shedding cannot see; a queued connection it can (load-shedding.ts).
+    await server.listen({ host: config.host, port: config.port, backlog: LISTEN_BACKLOG })
     if (config.dev && loaded) {
       stopWatching = watchHookFiles(app, hooksDirOf(config), loaded, (msg, err) => {
         if (err) server.log.error(msg)

@@ -1,17 +1,48 @@
-// Load shedding: once too many requests are in flight, or the event loop lags too far behind, new
-// requests are refused at once with 503 + Retry-After — cheap to answer, so an overloaded node keeps
-// serving the requests it accepted within their deadlines instead of queueing without bound.
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks'
-import type { FastifyInstance } from 'fastify'
+// Load shedding: an overloaded node refuses a share of new requests at once with 503 + Retry-After —
+// cheap to answer, so the requests it does take are served within their deadlines instead of every
+// request queueing without bound (and every client timing out). Design and measurements:
+// docs/decisions/0011-load-shedding-signals.md.
+//
+// Requests in flight alone cannot see overload here: with synchronous SQLite a request runs to its end
+// inside the callback that read it, so "in flight" stays near zero while the real queue builds up where
+// the process cannot count it:
+//  - ready sockets, which the loop comes back to late: the event-loop stall;
+//  - the kernel's accept queue: libuv accepts ONE connection per loop iteration (libuv#3696), so on a
+//    saturated loop new connections wait there for seconds while the stall looks harmless. Linux tells
+//    the queue's length (accept-queue.ts); with the accepted count that dates its head.
+// Every window, while the loop is saturated (utilisation > 90 %) and either wait passes the limit, the
+// refused share grows (faster the further past the limit); once the loop has idle time it shrinks. A
+// draining accept queue (a burst of clients connecting at once) does not count. While shedding, the
+// first request of a connection that waited past the limit in the accept queue is refused too: it is
+// already late, while requests on established connections are fresh (drop the oldest, as CoDel does).
+// Refusing happens in the raw Node request handler, before Fastify builds a request: a refusal costs
+// a few microseconds against the hundreds an answered request costs.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks'
+import { AcceptQueueAge, acceptQueueLength } from './accept-queue.ts'
+import { corsHeaders, type CorsOrigins } from './cors.ts'
 
 export interface SheddingLimits {
   /** Requests being processed at once (realtime streams not counted); 0 = no limit. */
   maxInFlight: number
-  /** Event-loop delay (the longest stall in the last second) above which new requests are refused; 0 = off. */
+  /** Queueing limit: while the loop is saturated and requests wait longer than this (stall or accept queue), a growing share is refused; 0 = off. */
   maxEventLoopDelayMs: number
 }
 
 export const SHED_BODY = { status: 503, message: 'The server is overloaded; retry the request shortly.', data: {} }
+const SHED_JSON = JSON.stringify(SHED_BODY)
+
+/** How often the controller looks at the loop, and how it moves the refused share (per window). */
+export const SHED_WINDOW_MS = 50
+const SATURATED_UTILISATION = 0.9
+const SHARE_STEP_UP = 0.05
+/** A step up grows with how far past the limit the wait is, to this many steps at most. */
+const MAX_STEPS_UP = 4
+/** Down fast while the loop has idle time; slowly while it is saturated without queueing past the limit. */
+const SHARE_STEP_DOWN_IDLE = 0.05
+const SHARE_STEP_DOWN_BUSY = 0.01
+/** Never refuse everything: some requests must still get through to show the load has passed. */
+const MAX_SHARE = 0.95
 
 /**
  * Paths never shed: health checks (a load balancer must see the node is alive but busy — it answers),
@@ -24,27 +55,92 @@ export function isExempt(url: string): boolean {
   return EXEMPT.test(url)
 }
 
+/** What the controller saw of the loop over one window. */
+export interface LoopWindow {
+  /** Share of the window the loop was busy (0 … 1). */
+  utilisation: number
+  /** Longest event-loop stall, ms. */
+  stallMs: number
+  /** How long the connection at the head of the kernel's accept queue has waited, ms; 0 when not known. */
+  acceptWaitMs: number
+}
+
+/** One controller step: the next refused share from the last window. */
+export function nextShedShare(share: number, w: LoopWindow, maxStallMs: number): number {
+  const waitMs = Math.max(w.stallMs, w.acceptWaitMs)
+  const saturated = w.utilisation > SATURATED_UTILISATION
+  if (saturated && waitMs > maxStallMs) return Math.min(MAX_SHARE, share + SHARE_STEP_UP * Math.min(MAX_STEPS_UP, waitMs / maxStallMs))
+  return Math.max(0, share - (saturated ? SHARE_STEP_DOWN_BUSY : SHARE_STEP_DOWN_IDLE))
+}
+
 export class LoadShedder {
   inFlight = 0
   shed = 0
-  private delayMs = 0
+  /** Share of new requests refused because the loop is saturated (0 … MAX_SHARE). */
+  share = 0
   private readonly histogram: IntervalHistogram | null = null
   private readonly timer: NodeJS.Timeout | null = null
+  private utilisationMark: EventLoopUtilization = performance.eventLoopUtilization()
+  private windowStart = performance.now()
+  private listening: { port: number; family: 'IPv4' | 'IPv6' } | null = null
+  private readonly acceptQueue = new AcceptQueueAge()
+  /** Head-of-accept-queue age at the last window, ms. */
+  private acceptWaitMs = 0
+  /** Connections accepted while the accept queue's head had waited past the limit, until their first request. */
+  private readonly staleConnections = new WeakSet<object>()
 
-  constructor(private readonly limits: SheddingLimits) {
+  constructor(private readonly limits: SheddingLimits, private readonly corsOrigins: CorsOrigins = ['*']) {
     if (limits.maxEventLoopDelayMs > 0) {
-      this.histogram = monitorEventLoopDelay({ resolution: 20 })
+      this.histogram = monitorEventLoopDelay({ resolution: 10 })
       this.histogram.enable()
-      this.timer = setInterval(() => this.sample(), 1000)
+      this.timer = setInterval(() => this.sample(), SHED_WINDOW_MS)
       this.timer.unref()
     }
+  }
+
+  /** Watches `server`'s accept queue once it listens on a TCP port. */
+  watch(server: Server): void {
+    server.on('connection', (socket: object) => {
+      this.acceptQueue.accepted++
+      if (this.share > 0 && this.acceptWaitMs > this.limits.maxEventLoopDelayMs) this.staleConnections.add(socket)
+    })
+    server.on('listening', () => {
+      const a = server.address()
+      if (a && typeof a === 'object') this.listening = { port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' }
+    })
   }
 
   /** Why a new request would be refused now, or null. */
   reason(): 'in-flight' | 'event-loop' | null {
     if (this.limits.maxInFlight > 0 && this.inFlight >= this.limits.maxInFlight) return 'in-flight'
-    if (this.limits.maxEventLoopDelayMs > 0 && this.delayMs > this.limits.maxEventLoopDelayMs) return 'event-loop'
+    if (this.share > 0 && Math.random() < this.share) return 'event-loop'
     return null
+  }
+
+  /**
+   * Raw request gate, ahead of Fastify: answers 503 and returns false for a refused request; otherwise
+   * counts it in flight until its response closes and returns true.
+   */
+  admit(req: IncomingMessage, res: ServerResponse): boolean {
+    if (isExempt(req.url ?? '')) return true
+    if (this.staleConnections.delete(req.socket) || this.reason()) {
+      this.shed++
+      // The request body (if any) is not read: close the connection rather than parse it as the next request.
+      const closing = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined
+      res.writeHead(503, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(SHED_JSON),
+        'retry-after': '1',
+        ...corsHeaders(this.corsOrigins, req.headers.origin),
+        ...(closing ? { connection: 'close' } : {}),
+      })
+      res.end(SHED_JSON)
+      return false
+    }
+    this.inFlight++
+    // 'close' fires once per response, also for aborted requests.
+    res.once('close', () => { this.inFlight-- })
+    return true
   }
 
   close(): void {
@@ -53,23 +149,22 @@ export class LoadShedder {
   }
 
   private sample(): void {
+    const now = performance.now()
+    const windowMs = now - this.windowStart
+    this.windowStart = now
     const h = this.histogram!
-    this.delayMs = h.count ? h.max / 1e6 : 0
+    // No sample at all: one callback held the loop for the whole window.
+    const stallMs = h.count ? h.max / 1e6 : windowMs
     h.reset()
+    const elu = performance.eventLoopUtilization()
+    const utilisation = performance.eventLoopUtilization(elu, this.utilisationMark).utilization
+    this.utilisationMark = elu
+    // Reading the queue costs the kernel ~0.5 ms: only while the loop is saturated (otherwise it drains).
+    const saturated = utilisation > SATURATED_UTILISATION
+    this.acceptQueue.record(now, saturated && this.listening ? acceptQueueLength(this.listening.port, this.listening.family) : null)
+    this.acceptWaitMs = this.acceptQueue.headAgeMs()
+    // A queue that drains (a burst of new connections) is not overload, however old its head is.
+    const acceptWaitMs = this.acceptQueue.standing() ? this.acceptWaitMs : 0
+    this.share = nextShedShare(this.share, { utilisation, stallMs, acceptWaitMs }, this.limits.maxEventLoopDelayMs)
   }
-}
-
-/** First onRequest hook: count requests in flight and refuse new ones past the limits. */
-export function registerLoadShedding(f: FastifyInstance, shedder: LoadShedder): void {
-  f.addHook('onRequest', async (req, reply) => {
-    if (isExempt(req.url)) return
-    if (shedder.reason()) {
-      shedder.shed++
-      return reply.status(503).header('retry-after', '1').send(SHED_BODY)
-    }
-    shedder.inFlight++
-    // 'close' fires once per response, also for aborted requests (onResponse would miss those).
-    reply.raw.once('close', () => { shedder.inFlight-- })
-  })
-  f.addHook('onClose', async () => shedder.close())
 }

@@ -1,5 +1,6 @@
 // Builds the Fastify server: parsers, auth context, headers, CORS, error handler and the route groups.
-import { LoadShedder, registerLoadShedding } from './load-shedding.ts'
+import http from 'node:http'
+import { LoadShedder } from './load-shedding.ts'
 import { registerDraining } from './draining.ts'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import multipart from '@fastify/multipart'
@@ -59,7 +60,18 @@ export function parseQueryString(text: string): Record<string, string> {
 
 export async function buildServer(app: App): Promise<FastifyInstance> {
   const cfg = app.config
+  const timeouts = serverTimeoutOptions(cfg.http)
+  // Load shedding gates the raw Node handler: a refused request costs no Fastify request, auth or SQL.
+  const shedder = new LoadShedder({ maxInFlight: cfg.maxInFlight, maxEventLoopDelayMs: cfg.maxEventLoopDelayMs }, cfg.corsOrigins)
+  app.metrics.setShedSource(() => shedder.shed)
   const f = Fastify({
+    serverFactory: (handler) => {
+      const server = http.createServer(timeouts.http, (req, res) => { if (shedder.admit(req, res)) handler(req, res) })
+      server.keepAliveTimeout = timeouts.keepAliveTimeout
+      server.requestTimeout = timeouts.requestTimeout
+      shedder.watch(server)
+      return server
+    },
     // The app's one logger; Fastify's own two lines per request are replaced by request-log.ts's one.
     loggerInstance: app.logger as FastifyBaseLogger,
     bodyLimit: cfg.multipartBodyLimit,
@@ -67,7 +79,6 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     return503OnClosing: true,
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: 'idle',
-    ...serverTimeoutOptions(cfg.http),
     frameworkErrors: frameworkErrorHandler,
     // The SDK sends raw tokens; nothing here needs Fastify's own body-schema coercion.
     ajv: { customOptions: { coerceTypes: false } },
@@ -79,10 +90,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   })
   // First hook: in-flight counts every request, including those refused by later hooks.
   await f.register(requestMetrics, { metrics: app.metrics })
-  // Before anything else that costs: a shed request is answered without auth, parsing or SQL.
-  const shedder = new LoadShedder({ maxInFlight: cfg.maxInFlight, maxEventLoopDelayMs: cfg.maxEventLoopDelayMs })
-  app.metrics.setShedSource(() => shedder.shed)
-  registerLoadShedding(f, shedder)
+  f.addHook('onClose', async () => shedder.close())
   capConnectionsPerIp(f.server, cfg.http.maxConnectionsPerIp, cfg.trustedProxies)
   registerRequestDeadlines(f, cfg.http)
   registerCloseOnUnreadBody(f)

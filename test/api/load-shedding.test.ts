@@ -1,8 +1,10 @@
-// Load shedding through HTTP: past the in-flight limit, or while the event loop lags, new requests get
-// 503 + Retry-After at once; health and the superuser admin API stay served; the metric counts refusals.
+// Load shedding through HTTP: past the in-flight limit, or while requests queue past the limit on a
+// saturated loop, new requests get 503 + Retry-After at once; health and the superuser admin API stay
+// served; the metric counts refusals. The accept-queue path is measured by bench/overload.ts (it needs a
+// flood from another process) and its parts are unit-tested in src/http/accept-queue.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, waitFor, type TestServer } from '../support/server.ts'
-import { isExempt } from '../../src/http/load-shedding.ts'
+import { isExempt, nextShedShare } from '../../src/http/load-shedding.ts'
 
 describe('isExempt', () => {
   it('exempts health, metrics, realtime, the superuser admin API and superuser login; not records', () => {
@@ -43,18 +45,51 @@ describe('in-flight limit', () => {
   })
 })
 
-describe('event-loop delay limit', () => {
+describe('queueing limit (event-loop stall)', () => {
   let s: TestServer
-  beforeAll(async () => { s = await startServer({ maxInFlight: 0, maxEventLoopDelayMs: 500 }) })
+  beforeAll(async () => { s = await startServer({ maxInFlight: 0, maxEventLoopDelayMs: 100 }) })
   afterAll(() => s?.close())
 
-  it('sheds while the loop lagged past the limit, and recovers once it catches up', async () => {
-    await new Promise((r) => setTimeout(r, 1100)) // the monitor's first window after start
-    const until = Date.now() + 1200
-    while (Date.now() < until) { /* block the event loop this server shares with the test */ }
-    const shed = await waitFor(async () => (await fetch(`${s.url}/api/collections/users/records`)).status === 503, 3000, 'a shed request')
-    expect(shed).toBe(true)
-    expect((await fetch(`${s.url}/api/health`)).status).toBe(200)
-    await waitFor(async () => (await fetch(`${s.url}/api/collections/users/records`)).status !== 503, 5000, 'served again')
+  it('refuses a growing share while the loop stays saturated and stalls past the limit, never health, and recovers', async () => {
+    const statuses: number[] = []
+    const until = Date.now() + 3000
+    while (Date.now() < until) {
+      // The server shares this loop: 150 ms stalls with short gaps keep it saturated, as a flood would.
+      const blockUntil = Date.now() + 150
+      while (Date.now() < blockUntil) { /* busy */ }
+      statuses.push((await fetch(`${s.url}/api/collections/users/records`)).status)
+      expect((await fetch(`${s.url}/api/health`)).status).toBe(200)
+    }
+    const late = statuses.slice(Math.floor(statuses.length / 2))
+    expect(statuses[0]).toBe(200) // the first window had not seen the stall yet
+    expect(late.filter((x) => x === 503).length).toBeGreaterThan(late.length / 2)
+    expect(statuses.every((x) => x === 200 || x === 503)).toBe(true)
+    await waitFor(async () => (await fetch(`${s.url}/api/collections/users/records`)).status === 200, 5000, 'served again')
+  })
+})
+
+describe('nextShedShare (the controller step)', () => {
+  const busy = (stallMs: number, acceptWaitMs = 0) => ({ utilisation: 1, stallMs, acceptWaitMs })
+  it('does not shed a loop with idle time, however long one stall was', () => {
+    expect(nextShedShare(0, { utilisation: 0.5, stallMs: 5000, acceptWaitMs: 0 }, 500)).toBe(0)
+  })
+  it('does not shed a saturated loop whose requests wait less than the limit (a busy closed loop)', () => {
+    expect(nextShedShare(0, busy(400, 300), 500)).toBe(0)
+  })
+  it('raises the share with how far past the limit the wait is, from the stall or the accept queue', () => {
+    const a = nextShedShare(0, busy(600), 500)
+    const b = nextShedShare(0, busy(20, 1500), 500)
+    expect(a).toBeGreaterThan(0)
+    expect(b).toBeGreaterThan(a)
+    let share = 0
+    for (let i = 0; i < 100; i++) share = nextShedShare(share, busy(10_000), 500)
+    expect(share).toBeLessThan(1) // some requests always get through
+    expect(share).toBeGreaterThan(0.9)
+  })
+  it('lowers the share faster once the loop has idle time than while it stays saturated', () => {
+    const idle = nextShedShare(0.5, { utilisation: 0.3, stallMs: 0, acceptWaitMs: 0 }, 500)
+    const saturated = nextShedShare(0.5, busy(50), 500)
+    expect(idle).toBeLessThan(saturated)
+    expect(saturated).toBeLessThan(0.5)
   })
 })
