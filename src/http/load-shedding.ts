@@ -6,7 +6,8 @@
 // Requests in flight alone cannot see overload here: with synchronous SQLite a request runs to its end
 // inside the callback that read it, so "in flight" stays near zero while the real queue builds up where
 // the process cannot count it:
-//  - ready sockets, which the loop comes back to late: the event-loop stall;
+//  - ready sockets, which the loop comes back to late: the event-loop stall, counted when it lasts two
+//    windows running (one long task or GC pause is not a queue);
 //  - the kernel's accept queue: libuv accepts ONE connection per loop iteration (libuv#3696), so on a
 //    saturated loop new connections wait there for seconds while the stall looks harmless. Linux tells
 //    the queue's length (accept-queue.ts); with the accepted count that dates its head.
@@ -59,7 +60,7 @@ export function isExempt(url: string): boolean {
 export interface LoopWindow {
   /** Share of the window the loop was busy (0 … 1). */
   utilisation: number
-  /** Longest event-loop stall, ms. */
+  /** Event-loop stall, ms (the shorter of this window's and the previous one's longest). */
   stallMs: number
   /** How long the connection at the head of the kernel's accept queue has waited, ms; 0 when not known. */
   acceptWaitMs: number
@@ -84,6 +85,7 @@ export class LoadShedder {
   private windowStart = performance.now()
   private listening: { port: number; family: 'IPv4' | 'IPv6' } | null = null
   private readonly acceptQueue = new AcceptQueueAge()
+  private lastStallMs = 0
   /** Head-of-accept-queue age at the last window, ms. */
   private acceptWaitMs = 0
   /** Connections accepted while the accept queue's head had waited past the limit, until their first request. */
@@ -156,6 +158,8 @@ export class LoadShedder {
     // No sample at all: one callback held the loop for the whole window.
     const stallMs = h.count ? h.max / 1e6 : windowMs
     h.reset()
+    const sustainedStallMs = Math.min(stallMs, this.lastStallMs)
+    this.lastStallMs = stallMs
     const elu = performance.eventLoopUtilization()
     const utilisation = performance.eventLoopUtilization(elu, this.utilisationMark).utilization
     this.utilisationMark = elu
@@ -165,6 +169,6 @@ export class LoadShedder {
     this.acceptWaitMs = this.acceptQueue.headAgeMs()
     // A queue that drains (a burst of new connections) is not overload, however old its head is.
     const acceptWaitMs = this.acceptQueue.standing() ? this.acceptWaitMs : 0
-    this.share = nextShedShare(this.share, { utilisation, stallMs, acceptWaitMs }, this.limits.maxEventLoopDelayMs)
+    this.share = nextShedShare(this.share, { utilisation, stallMs: sustainedStallMs, acceptWaitMs }, this.limits.maxEventLoopDelayMs)
   }
 }
