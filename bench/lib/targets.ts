@@ -104,7 +104,9 @@ export interface PgShared {
 const UNSET_CLUSTER = { DATABASE_URL: undefined, REDIS_URL: undefined, BASALT_REDIS_PREFIX: undefined };
 
 function nodeEnv(name: TargetName, pgs?: PgShared): NodeJS.ProcessEnv {
-  const base = { NODE_ENV: 'production', ...UNSET_CLUSTER };
+  // Every bench client comes from 127.0.0.1: the per-IP caps (meant for one client hogging a server)
+  // would refuse the 1000 realtime subscribers and the load generators' connections.
+  const base = { NODE_ENV: 'production', BASALT_MAX_CONNECTIONS_PER_IP: '0', BASALT_MAX_REALTIME_PER_IP: '0', ...UNSET_CLUSTER };
   if (name === 'sqlite' || !pgs) return base;
   if (name === 'pg-1') return { ...base, DATABASE_URL: pgs.db.url };
   return { ...base, DATABASE_URL: pgs.db.url, REDIS_URL: REDIS_URL, BASALT_REDIS_PREFIX: pgs.db.redisPrefix };

@@ -16,7 +16,11 @@ export interface SqliteOptions extends StoreOptions {
   file: string
   /** 'NORMAL' survives process crashes (WAL); 'FULL' also survives power loss at a write cost. */
   synchronous?: 'NORMAL' | 'FULL'
+  /** Page cache per connection (two connections), KiB; default 32 MiB. */
+  cacheSizeKb?: number
 }
+
+const DEFAULT_CACHE_KB = 32_000
 
 class StatementCache {
   private readonly map = new Map<string, Statement>()
@@ -67,14 +71,14 @@ function connectionExecutor(db: Db, cache: StatementCache, onDdl: () => void = (
   }
 }
 
-function openConnection(file: string, synchronous: string): Db {
+function openConnection(file: string, synchronous: string, cacheSizeKb: number): Db {
   const db = new Database(file)
   db.pragma('journal_mode = WAL')
   db.pragma(`synchronous = ${synchronous}`)
   db.pragma('busy_timeout = 10000')
   db.pragma('foreign_keys = OFF')
   db.pragma('temp_store = MEMORY')
-  db.pragma('cache_size = -32000')
+  db.pragma(`cache_size = -${Math.floor(cacheSizeKb)}`)
   return db
 }
 
@@ -95,9 +99,10 @@ export class SqliteStore implements Store {
     this.file = opts.file
     this.onError = opts.onError ?? ((err) => processLogger().error({ err }, 'store: after-commit callback failed'))
     const sync = opts.synchronous ?? 'NORMAL'
-    this.writer = openConnection(opts.file, sync)
+    const cacheKb = opts.cacheSizeKb ?? DEFAULT_CACHE_KB
+    this.writer = openConnection(opts.file, sync, cacheKb)
     // An in-memory database is private to its connection, so reads must share the writer.
-    this.reader = opts.file === ':memory:' ? this.writer : openConnection(opts.file, sync)
+    this.reader = opts.file === ':memory:' ? this.writer : openConnection(opts.file, sync, cacheKb)
     this.readerCache = new StatementCache(this.reader)
     // Schema changes invalidate prepared reader statements (they may reference dropped columns).
     this.writeExec = connectionExecutor(this.writer, new StatementCache(this.writer), () => this.readerCache.clear())
