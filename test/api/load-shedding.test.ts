@@ -34,6 +34,13 @@ describe('in-flight limit', () => {
     expect(refused.status).toBe(503)
     expect(refused.headers.get('retry-after')).toBe('1')
     expect(await refused.json()).toEqual({ status: 503, message: 'The server is overloaded; retry the request shortly.', data: {} })
+    // A browser can read the refusal (CORS), and a refused body is not parsed as the next request.
+    const fromBrowser = await fetch(`${s.url}/api/collections/users/records`, { headers: { origin: 'https://app.example.com' } })
+    expect(fromBrowser.status).toBe(503)
+    expect(fromBrowser.headers.get('access-control-allow-origin')).toBe('*')
+    const withBody = await fetch(`${s.url}/api/collections/users/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'x@example.com' }) })
+    expect(withBody.status).toBe(503)
+    expect(withBody.headers.get('connection')).toBe('close')
     expect((await fetch(`${s.url}/api/health`)).status).toBe(200)
     const su = await s.superuser()
     expect((await su.settings.getAll()).meta).toBeTruthy()
