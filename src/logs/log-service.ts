@@ -1,5 +1,5 @@
 // LogService: the app's request-log store — accepts entries (filtered by settings.logs), answers queries, owns the aux DB.
-import { newRecordId } from '../core/ids.ts'
+import { newLogId } from '../core/ids.ts'
 import { formatDate, type Clock } from '../core/clock.ts'
 import type { SettingsService } from '../settings/settings-service.ts'
 import type { Settings } from '../settings/settings.ts'
@@ -34,7 +34,8 @@ export class LogService {
   /** add() with the `settings.logs` the caller already holds: synchronous, for the per-request path. */
   addWith(s: Settings['logs'], level: number, message: string, data: Record<string, unknown>): void {
     if (s.maxDays <= 0 || level < s.minLevel) return
-    this.writer.push({ id: newRecordId(), level, message, data, created: formatDate(this.deps.clock.now()) })
+    const now = this.deps.clock.now()
+    this.writer.push({ id: newLogId(now.getTime()), level, message, data, created: formatDate(now) })
   }
 
   /** Retention: removes logs older than `settings.logs.maxDays` days. Returns the number deleted. */
