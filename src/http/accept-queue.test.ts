@@ -48,6 +48,19 @@ describe('AcceptQueueAge', () => {
     expect(q.standing()).toBe(true)
   })
 
+  it('calls a full queue standing although it shrinks by one per look (the kernel drops new arrivals)', () => {
+    const q = new AcceptQueueAge()
+    q.record(0, 4096)
+    q.accepted = 1
+    q.record(50, 4095) // would take 4095 × 50 ms to empty
+    expect(q.standing()).toBe(true)
+    const burst = new AcceptQueueAge()
+    burst.record(0, 50)
+    burst.accepted = 25
+    burst.record(50, 25) // empties in another 50 ms
+    expect(burst.standing()).toBe(false)
+  })
+
   it('forgets looks older than its horizon', () => {
     const q = new AcceptQueueAge(1000)
     q.record(0, 5)

@@ -46,6 +46,9 @@ export function acceptQueueLength(port: number, family: 'IPv4' | 'IPv6'): number
  * Keeping (time, arrivals) at each look tells when that arrival happened. While nobody looks (the
  * loop has idle time, so libuv drains the queue each iteration) the queue is taken as empty.
  */
+/** A queue that would take longer than this to empty at its current pace is not a passing burst. */
+const DRAIN_HORIZON_MS = 2000
+
 export class AcceptQueueAge {
   accepted = 0
   private readonly times: number[] = []
@@ -66,13 +69,21 @@ export class AcceptQueueAge {
     }
   }
 
-  /** Whether the queue at the last look was no shorter than at the look before (a burst drains; overload does not). */
-  standing(): boolean {
+  /**
+   * Whether the queue at the last look stands rather than drains by itself: it did not shrink since the
+   * look before, or it shrinks so slowly that emptying it would take longer than `drainHorizonMs`. The
+   * second case is a full queue: the kernel drops new connections, so it can only shrink, by one per
+   * loop iteration. A burst of clients connecting at once empties within a second or two.
+   */
+  standing(drainHorizonMs = DRAIN_HORIZON_MS): boolean {
     const n = this.arrivals.length
     if (n < 2) return false
     const queuedNow = this.arrivals[n - 1] - this.acceptedAt[n - 1]
     const queuedBefore = this.arrivals[n - 2] - this.acceptedAt[n - 2]
-    return queuedNow > 0 && queuedNow >= queuedBefore
+    if (queuedNow <= 0) return false
+    if (queuedNow >= queuedBefore) return true
+    const drainMs = (queuedNow * (this.times[n - 1] - this.times[n - 2])) / (queuedBefore - queuedNow)
+    return drainMs > drainHorizonMs
   }
 
   /** Age of the head of the queue at the last look, ms (0 when the queue was empty). */
