@@ -1,6 +1,6 @@
 // HTTP timeouts and per-IP caps (docs/operations.md "Timeouts and caps"): slow or silent clients and one
 // greedy address cannot hold the server's sockets, memory or realtime slots.
-import type { Server } from 'node:http'
+import type { IncomingHttpHeaders, Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { HttpLimits } from '../config.ts'
@@ -71,7 +71,7 @@ export function capConnectionsPerIp(server: Server, max: number, trustedProxies:
 }
 
 /** Whether the request announced a body (Content-Length > 0 or chunked). */
-function hasBody(req: FastifyRequest): boolean {
+export function hasBody(req: { headers: IncomingHttpHeaders }): boolean {
   const length = req.headers['content-length']
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined
 }

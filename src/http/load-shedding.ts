@@ -22,6 +22,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks'
 import { AcceptQueueAge, acceptQueueLength } from './accept-queue.ts'
 import { corsHeaders, type CorsOrigins } from './cors.ts'
+import { hasBody } from './limits.ts'
 
 export interface SheddingLimits {
   /** Requests being processed at once (realtime streams not counted); 0 = no limit. */
@@ -30,11 +31,11 @@ export interface SheddingLimits {
   maxEventLoopDelayMs: number
 }
 
-export const SHED_BODY = { status: 503, message: 'The server is overloaded; retry the request shortly.', data: {} }
+const SHED_BODY = { status: 503, message: 'The server is overloaded; retry the request shortly.', data: {} }
 const SHED_JSON = JSON.stringify(SHED_BODY)
 
 /** How often the controller looks at the loop, and how it moves the refused share (per window). */
-export const SHED_WINDOW_MS = 50
+const SHED_WINDOW_MS = 50
 const SATURATED_UTILISATION = 0.9
 const SHARE_STEP_UP = 0.05
 /** A step up grows with how far past the limit the wait is, to this many steps at most. */
@@ -113,7 +114,7 @@ export class LoadShedder {
   }
 
   /** Why a new request would be refused now, or null. */
-  reason(): 'in-flight' | 'event-loop' | null {
+  private reason(): 'in-flight' | 'event-loop' | null {
     if (this.limits.maxInFlight > 0 && this.inFlight >= this.limits.maxInFlight) return 'in-flight'
     if (this.share > 0 && Math.random() < this.share) return 'event-loop'
     return null
@@ -128,13 +129,12 @@ export class LoadShedder {
     if (this.staleConnections.delete(req.socket) || this.reason()) {
       this.shed++
       // The request body (if any) is not read: close the connection rather than parse it as the next request.
-      const closing = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined
       res.writeHead(503, {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(SHED_JSON),
         'retry-after': '1',
         ...corsHeaders(this.corsOrigins, req.headers.origin),
-        ...(closing ? { connection: 'close' } : {}),
+        ...(hasBody(req) ? { connection: 'close' } : {}),
       })
       res.end(SHED_JSON)
       return false
